@@ -1,0 +1,175 @@
+/**
+ * Configuration: environment variables with command-line flags overriding,
+ * parsed once at start-up, before anything touches a database.
+ */
+import { z } from "zod";
+
+/** A table name split into schema and table. */
+export interface QualifiedName {
+  schema: string;
+  name: string;
+}
+
+/** The validated configuration every command receives. */
+export interface Config {
+  /** The legacy database; undefined means the embedded default. */
+  legacyDatabaseUrl?: string;
+  /** The identity database; defaults to the legacy database. */
+  identityDatabaseUrl?: string;
+  legacyTable: QualifiedName;
+  legacyColumns: {
+    id: string;
+    username: string;
+    createdAt: string;
+    /** Undefined when the legacy table has no display name column. */
+    displayName?: string;
+  };
+  /** Names that no look-alike may take (matched by confusable skeleton). */
+  protectedNames: string[];
+  logLevel: "debug" | "info" | "warning" | "error";
+  embedded: { dataDir: string; port: number };
+}
+
+/** A configuration value that cannot be used; its message is one line for the operator. */
+export class ConfigError extends Error {
+  /** The environment variable (or flag) that holds the bad value. */
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(message);
+    this.name = "ConfigError";
+    this.setting = setting;
+  }
+}
+
+/** Every setting: its environment variable and the flag that overrides it. */
+export const SETTINGS = {
+  legacyDatabaseUrl: { env: "LEGACY_DATABASE_URL", flag: "legacy-database-url" },
+  identityDatabaseUrl: { env: "IDENTITY_DATABASE_URL", flag: "identity-database-url" },
+  legacyTable: { env: "LEGACY_TABLE", flag: "legacy-table" },
+  idColumn: { env: "LEGACY_ID_COLUMN", flag: "legacy-id-column" },
+  usernameColumn: { env: "LEGACY_USERNAME_COLUMN", flag: "legacy-username-column" },
+  createdAtColumn: { env: "LEGACY_CREATED_AT_COLUMN", flag: "legacy-created-at-column" },
+  displayNameColumn: { env: "LEGACY_DISPLAY_NAME_COLUMN", flag: "legacy-display-name-column" },
+  protectedNames: { env: "PROTECTED_NAMES", flag: "protected-names" },
+  logLevel: { env: "LOG_LEVEL", flag: "log-level" },
+  embeddedDataDir: { env: "EMBEDDED_PG_DIR", flag: "embedded-pg-dir" },
+  embeddedPort: { env: "EMBEDDED_PG_PORT", flag: "embedded-pg-port" },
+} as const;
+
+type SettingKey = keyof typeof SETTINGS;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+const identifier = z.string().regex(
+  IDENTIFIER,
+  "must be a plain SQL identifier (letters, digits, _ or $, starting with a letter or _)",
+);
+
+const databaseUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}, "must be a postgres:// or postgresql:// URL with a host");
+
+const SCHEMAS = {
+  legacyDatabaseUrl: databaseUrl.optional(),
+  identityDatabaseUrl: databaseUrl.optional(),
+  legacyTable: z.string().default("public.users").transform((value, ctx) => {
+    const parts = value.split(".");
+    const [schema, name] = parts.length === 1 ? ["public", parts[0]!] : parts;
+    if (parts.length > 2 || !IDENTIFIER.test(schema ?? "") || !IDENTIFIER.test(name ?? "")) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be table or schema.table, each a plain SQL identifier",
+      });
+      return z.NEVER;
+    }
+    return { schema: schema!, name: name! };
+  }),
+  idColumn: identifier.default("id"),
+  usernameColumn: identifier.default("username"),
+  createdAtColumn: identifier.default("created_at"),
+  // An empty value says the legacy table has no display name column.
+  displayNameColumn: z.union([z.literal(""), identifier]).default("display_name"),
+  protectedNames: z.string().default("").transform((value) =>
+    value.split(",").map((name) => name.trim()).filter((name) => name !== "")
+  ),
+  logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  embeddedDataDir: z.string().min(1, "must not be empty").default(".data/postgres"),
+  embeddedPort: z.string().default("54329").transform((value, ctx) => {
+    const port = Number(value);
+    if (!/^\d+$/.test(value) || port < 1024 || port > 65535) {
+      ctx.addIssue({ code: "custom", message: "must be a port number from 1024 to 65535" });
+      return z.NEVER;
+    }
+    return port;
+  }),
+} satisfies Record<SettingKey, z.ZodType>;
+
+/** The raw inputs: the environment and the flags given on the command line. */
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  flags?: Record<string, string | undefined>;
+}
+
+/**
+ * Builds the configuration from the environment and flags.
+ *
+ * @throws {ConfigError} naming the first setting whose value cannot be used.
+ */
+export function parseConfig(sources: ConfigSources): Config {
+  const value = <K extends SettingKey>(key: K): z.output<(typeof SCHEMAS)[K]> => {
+    const { env, flag } = SETTINGS[key];
+    const fromFlag = sources.flags?.[flag];
+    const raw = fromFlag ?? sources.env[env];
+    const result = SCHEMAS[key].safeParse(raw === "" && key.endsWith("Url") ? undefined : raw);
+    if (!result.success) {
+      const where = fromFlag !== undefined ? `--${flag}` : env;
+      const message = result.error.issues[0]?.message ?? "is invalid";
+      const shown = key.endsWith("Url") ? redactUrl(String(raw)) : String(raw);
+      throw new ConfigError(where, `${where}=${JSON.stringify(shown)} ${message}`);
+    }
+    return result.data as z.output<(typeof SCHEMAS)[K]>;
+  };
+  const displayName = value("displayNameColumn");
+  const legacyDatabaseUrl = value("legacyDatabaseUrl");
+  const identityDatabaseUrl = value("identityDatabaseUrl");
+  if (identityDatabaseUrl !== undefined && legacyDatabaseUrl === undefined) {
+    const { env } = SETTINGS.identityDatabaseUrl;
+    throw new ConfigError(
+      env,
+      `${env} is set but LEGACY_DATABASE_URL is not: set both, or neither for the embedded default`,
+    );
+  }
+  return {
+    legacyDatabaseUrl,
+    identityDatabaseUrl,
+    legacyTable: value("legacyTable"),
+    legacyColumns: {
+      id: value("idColumn"),
+      username: value("usernameColumn"),
+      createdAt: value("createdAtColumn"),
+      displayName: displayName === "" ? undefined : displayName,
+    },
+    protectedNames: value("protectedNames"),
+    logLevel: value("logLevel"),
+    embedded: { dataDir: value("embeddedDataDir"), port: value("embeddedPort") },
+  };
+}
+
+/** Hides the password of a database URL so it can be printed. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return value.replace(/:[^:@/]*@/, ":***@");
+  }
+}
+
+/** The flag names every command accepts, for the argument parser. */
+export const CONFIG_FLAGS: readonly string[] = Object.values(SETTINGS).map((s) => s.flag);

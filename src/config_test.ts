@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig, redactUrl } from "./config.ts";
+
+Deno.test("parseConfig() gives the design's defaults when nothing is set", () => {
+  const config = parseConfig({ env: {} });
+
+  assert.equal(config.legacyDatabaseUrl, undefined);
+  assert.equal(config.identityDatabaseUrl, undefined);
+  assert.deepEqual(config.legacyTable, { schema: "public", name: "users" });
+  assert.deepEqual(config.legacyColumns, {
+    id: "id",
+    username: "username",
+    createdAt: "created_at",
+    displayName: "display_name",
+  });
+  assert.deepEqual(config.protectedNames, []);
+  assert.equal(config.logLevel, "info");
+  assert.deepEqual(config.embedded, { dataDir: ".data/postgres", port: 54329 });
+});
+
+Deno.test("parseConfig() lets flags override the environment", () => {
+  const config = parseConfig({
+    env: { LEGACY_TABLE: "legacy.members", LOG_LEVEL: "debug" },
+    flags: { "legacy-table": "accounts", "embedded-pg-port": "6000" },
+  });
+
+  assert.deepEqual(config.legacyTable, { schema: "public", name: "accounts" });
+  assert.equal(config.logLevel, "debug");
+  assert.equal(config.embedded.port, 6000);
+});
+
+Deno.test("parseConfig() reads lists and optional columns", () => {
+  const config = parseConfig({
+    env: {
+      LEGACY_DATABASE_URL: "postgres://u:p@db:5432/legacy",
+      PROTECTED_NAMES: " paypal, google ,,",
+      LEGACY_DISPLAY_NAME_COLUMN: "",
+    },
+  });
+
+  assert.equal(config.legacyDatabaseUrl, "postgres://u:p@db:5432/legacy");
+  assert.deepEqual(config.protectedNames, ["paypal", "google"]);
+  assert.equal(config.legacyColumns.displayName, undefined);
+});
+
+Deno.test("parseConfig() names the bad setting and why, in one line", async (t) => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ LEGACY_DATABASE_URL: "mysql://db/x" }, "LEGACY_DATABASE_URL", /postgres:\/\/ or postgresql/],
+    [{ LEGACY_DATABASE_URL: "not a url" }, "LEGACY_DATABASE_URL", /URL with a host/],
+    [{ LEGACY_TABLE: "a.b.c" }, "LEGACY_TABLE", /schema\.table/],
+    [{ LEGACY_TABLE: "users; drop" }, "LEGACY_TABLE", /plain SQL identifier/],
+    [{ LEGACY_USERNAME_COLUMN: "user name" }, "LEGACY_USERNAME_COLUMN", /plain SQL identifier/],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /LOG_LEVEL="loud"/],
+    [{ EMBEDDED_PG_PORT: "99999" }, "EMBEDDED_PG_PORT", /1024 to 65535/],
+    [{ EMBEDDED_PG_PORT: "12ab" }, "EMBEDDED_PG_PORT", /port number/],
+    [{ IDENTITY_DATABASE_URL: "postgres://db/x" }, "IDENTITY_DATABASE_URL", /LEGACY_DATABASE_URL/],
+  ];
+  for (const [env, setting, message] of cases) {
+    await t.step(`${setting}: ${JSON.stringify(Object.values(env)[0])}`, () => {
+      assert.throws(() => parseConfig({ env }), (error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.setting, setting);
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("\n"));
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("parseConfig() names the flag when the bad value came from a flag", () => {
+  assert.throws(
+    () => parseConfig({ env: {}, flags: { "log-level": "loud" } }),
+    /^ConfigError: --log-level="loud"/,
+  );
+});
+
+Deno.test("parseConfig() never prints a database password", () => {
+  assert.throws(
+    () => parseConfig({ env: { LEGACY_DATABASE_URL: "mysql://u:secret@db/x" } }),
+    (error: Error) => !error.message.includes("secret"),
+  );
+  assert.equal(redactUrl("postgres://u:secret@db/x"), "postgres://u:***@db/x");
+});

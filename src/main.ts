@@ -1,0 +1,71 @@
+/** The command line: argv → command. The only place that exits the process. */
+import { parseArgs } from "node:util";
+import { CONFIG_FLAGS, ConfigError, parseConfig } from "./config.ts";
+import { migrateCommand } from "./commands/migrate.ts";
+import { closeLogging, setupLogging } from "./telemetry/logging.ts";
+import type { Config } from "./config.ts";
+
+const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: string }> = {
+  migrate: { run: migrateCommand, help: "apply the identity schema migrations" },
+};
+
+const USAGE = [
+  "usage: deno task <command> [--flag value ...]",
+  "",
+  "commands:",
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.help}`),
+  "",
+  "flags (each overrides the environment variable of the same name):",
+  ...CONFIG_FLAGS.map((flag) => `  --${flag}`),
+].join("\n");
+
+async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        ...Object.fromEntries(CONFIG_FLAGS.map((flag) => [flag, { type: "string" as const }])),
+      },
+    });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [name, ...rest] = parsed.positionals;
+  if (parsed.values.help || name === undefined) {
+    console.log(USAGE);
+    return name === undefined && !parsed.values.help ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command || rest.length > 0) {
+    console.error(`error: unknown command "${[name, ...rest].join(" ")}"\n\n${USAGE}`);
+    return 2;
+  }
+  let config: Config;
+  try {
+    const { help: _, ...flags } = parsed.values;
+    config = parseConfig({ env: Deno.env.toObject(), flags: flags as Record<string, string> });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  await setupLogging(config.logLevel);
+  try {
+    await command.run(config);
+    return 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await closeLogging();
+  }
+}
+
+Deno.exit(await main(Deno.args));

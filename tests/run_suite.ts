@@ -1,0 +1,110 @@
+/**
+ * `deno task test`: format, lint and type checks, then the whole test suite
+ * against real PostgreSQL servers this script starts (18, then 14 for the
+ * integration tests), then the policy coverage gate. Ends with one line,
+ * `N passed, N failed`, and a non-zero exit code on any failure.
+ *
+ * `TEST_DATABASE_URL` runs everything once against that server instead;
+ * `TEST_PG_MAJORS=18` limits the majors; arguments narrow `deno test`
+ * (e.g. `deno task test tests/migrate_test.ts`) and skip the checks.
+ */
+import { type Major, startTestServer, SUPPORTED_MAJORS } from "./support/test_server.ts";
+
+const POLICY_COVERAGE_THRESHOLD = 95;
+const COVERAGE_DIR = "coverage";
+
+interface Tally {
+  passed: number;
+  failed: number;
+}
+
+const tally: Tally = { passed: 0, failed: 0 };
+const narrowed = Deno.args.length > 0;
+
+if (!narrowed) {
+  await check("format", ["fmt", "--check"]);
+  await check("lint", ["lint"]);
+  await check("type check", ["check", "src/", "tests/"]);
+}
+
+const given = Deno.env.get("TEST_DATABASE_URL");
+await Deno.remove(COVERAGE_DIR, { recursive: true }).catch(() => {});
+if (given) {
+  await testRun("given server", given, narrowed ? Deno.args : ["src/", "tests/"], true);
+} else {
+  const majors = (Deno.env.get("TEST_PG_MAJORS") ?? SUPPORTED_MAJORS.join(","))
+    .split(",").map((m) => Number(m.trim()) as Major);
+  for (const [index, major] of majors.entries()) {
+    if (!SUPPORTED_MAJORS.includes(major)) {
+      throw new RangeError(
+        `Cannot run the suite: TEST_PG_MAJORS names ${major}, not one of 18, 14`,
+      );
+    }
+    const server = await startTestServer(major);
+    try {
+      // Unit tests do not depend on the server: they run once, with the first major.
+      const paths = narrowed ? Deno.args : index === 0 ? ["src/", "tests/"] : ["tests/"];
+      await testRun(`PostgreSQL ${major}`, server.url, paths, index === 0, {
+        TEST_PG_MAJOR: `${major}`,
+      });
+    } finally {
+      await server.stop();
+    }
+  }
+}
+
+if (!narrowed) {
+  await check(`policy line coverage >= ${POLICY_COVERAGE_THRESHOLD}%`, [
+    "coverage",
+    COVERAGE_DIR,
+    "--include=src/policy/",
+    `--threshold=${POLICY_COVERAGE_THRESHOLD}`,
+  ]);
+}
+
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+Deno.exit(tally.failed === 0 ? 0 : 1);
+
+/** Runs a `deno` subcommand that counts as one passed or failed check. */
+async function check(label: string, args: string[]): Promise<void> {
+  console.log(`\n== ${label}: deno ${args.join(" ")}`);
+  const status = await new Deno.Command(Deno.execPath(), { args }).spawn().status;
+  if (status.success) tally.passed++;
+  else tally.failed++;
+  console.log(`== ${label}: ${status.success ? "ok" : "FAILED"}`);
+}
+
+/** Runs `deno test` against the server at `url` and adds its counts to the tally. */
+async function testRun(
+  label: string,
+  url: string,
+  paths: string[],
+  coverage: boolean,
+  env: Record<string, string> = {},
+): Promise<void> {
+  console.log(`\n== tests on ${label}`);
+  const args = ["test", "-A", "--parallel", ...(coverage ? [`--coverage=${COVERAGE_DIR}`] : [])];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...args, ...paths],
+    env: { ...env, TEST_DATABASE_URL: url, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let tail = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    await Deno.stdout.write(chunk);
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4_096);
+  }
+  const status = await child.status;
+  const summary = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(tail);
+  if (!summary) {
+    // deno test stopped before it could report (e.g. a module failed to load).
+    tally.failed++;
+    console.log(`== tests on ${label}: no summary, exit code ${status.code}`);
+    return;
+  }
+  tally.passed += Number(summary[1]);
+  tally.failed += Number(summary[2]);
+  if (!status.success && Number(summary[2]) === 0) tally.failed++;
+}

@@ -1,0 +1,64 @@
+/** A fresh database per test file, on the server the suite started. */
+import pg from "../../src/db/pg.ts";
+
+/** A database of its own for one test file; dropped on dispose. */
+export interface TestDatabase extends AsyncDisposable {
+  /** URL of the fresh database. */
+  readonly url: string;
+  /** URL of the server's `postgres` database. */
+  readonly serverUrl: string;
+  /** Name of the fresh database. */
+  readonly name: string;
+}
+
+/** The server the suite started (`deno task test`), or the one TEST_DATABASE_URL names. */
+export function testServerUrl(): string {
+  const url = Deno.env.get("TEST_DATABASE_URL");
+  if (!url) {
+    throw new Error(
+      "Cannot run integration tests: TEST_DATABASE_URL is not set; run them through `deno task test`, which starts PostgreSQL, or point TEST_DATABASE_URL at a server",
+    );
+  }
+  return url;
+}
+
+/** The major version of the server the tests run against. */
+export async function serverMajor(url: string = testServerUrl()): Promise<number> {
+  return await withClient(url, async (client) => {
+    const { rows } = await client.query<{ v: string }>(
+      "select current_setting('server_version_num') as v",
+    );
+    return Math.floor(Number(rows[0]!.v) / 10_000);
+  });
+}
+
+/** Creates an empty database on the test server. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = testServerUrl();
+  const name = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  await withClient(serverUrl, (client) => client.query(`create database ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    serverUrl,
+    name,
+    [Symbol.asyncDispose]: async () => {
+      await withClient(serverUrl, (client) => client.query(`drop database ${name} with (force)`));
+    },
+  };
+}
+
+/** Runs `fn` with a connected client, then disconnects. */
+export async function withClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

