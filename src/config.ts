@@ -28,6 +28,22 @@ export interface Config {
   protectedNames: string[];
   logLevel: "debug" | "info" | "warning" | "error";
   embedded: { dataDir: string; port: number };
+  /** The replication slot and publication on the legacy database. */
+  replication: { slotName: string; publicationName: string };
+  snapshot: {
+    /** Workers of this process claiming ranges. */
+    workers: number;
+    /** Target number of legacy rows per range. */
+    rangeSize: number;
+    /** Compute everything, write nothing to the identity tables. */
+    dryRun: boolean;
+    /** Where to write the per-account decisions as JSON lines, if anywhere. */
+    reportFile?: string;
+  };
+  demo: {
+    /** Legacy rows the demo generates. */
+    rows: number;
+  };
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -55,7 +71,17 @@ export const SETTINGS = {
   logLevel: { env: "LOG_LEVEL", flag: "log-level" },
   embeddedDataDir: { env: "EMBEDDED_PG_DIR", flag: "embedded-pg-dir" },
   embeddedPort: { env: "EMBEDDED_PG_PORT", flag: "embedded-pg-port" },
+  slotName: { env: "SLOT_NAME", flag: "slot-name" },
+  publicationName: { env: "PUBLICATION_NAME", flag: "publication-name" },
+  workers: { env: "SNAPSHOT_WORKERS", flag: "workers" },
+  rangeSize: { env: "SNAPSHOT_RANGE_SIZE", flag: "range-size" },
+  dryRun: { env: "SNAPSHOT_DRY_RUN", flag: "dry-run" },
+  reportFile: { env: "SNAPSHOT_REPORT_FILE", flag: "report" },
+  demoRows: { env: "DEMO_ROWS", flag: "rows" },
 } as const;
+
+/** Settings given as bare flags (`--dry-run`), true when present. */
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run"]);
 
 type SettingKey = keyof typeof SETTINGS;
 
@@ -64,6 +90,27 @@ const identifier = z.string().regex(
   IDENTIFIER,
   "must be a plain SQL identifier (letters, digits, _ or $, starting with a letter or _)",
 );
+
+/** A whole number from `min` to `max`, given as a string. */
+function integer(
+  fallback: number,
+  min: number,
+  max: number,
+): z.ZodType<number, string | undefined> {
+  return z.string().default(String(fallback)).transform((value, ctx) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a whole number from ${min} to ${max}`,
+      });
+      return z.NEVER;
+    }
+    return number;
+  });
+}
+
+const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 
 const databaseUrl = z.string().refine((value) => {
   try {
@@ -99,14 +146,17 @@ const SCHEMAS = {
   ),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
   embeddedDataDir: z.string().min(1, "must not be empty").default(".data/postgres"),
-  embeddedPort: z.string().default("54329").transform((value, ctx) => {
-    const port = Number(value);
-    if (!/^\d+$/.test(value) || port < 1024 || port > 65535) {
-      ctx.addIssue({ code: "custom", message: "must be a port number from 1024 to 65535" });
-      return z.NEVER;
-    }
-    return port;
-  }),
+  embeddedPort: integer(54329, 1024, 65535),
+  slotName: z.string()
+    .regex(SLOT_NAME, "must be 1 to 63 of a-z, 0-9 and _ (a replication slot name)")
+    .default("identity_sync"),
+  publicationName: identifier.default("identity_sync"),
+  workers: integer(navigator.hardwareConcurrency || 1, 1, 256),
+  rangeSize: integer(50_000, 100, 10_000_000),
+  dryRun: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
+    .transform((value) => value === "true" || value === "1"),
+  reportFile: z.string().min(1, "must be a file path").optional(),
+  demoRows: integer(100_000, 0, 1_000_000_000),
 } satisfies Record<SettingKey, z.ZodType>;
 
 /** The raw inputs: the environment and the flags given on the command line. */
@@ -157,6 +207,14 @@ export function parseConfig(sources: ConfigSources): Config {
     protectedNames: value("protectedNames"),
     logLevel: value("logLevel"),
     embedded: { dataDir: value("embeddedDataDir"), port: value("embeddedPort") },
+    replication: { slotName: value("slotName"), publicationName: value("publicationName") },
+    snapshot: {
+      workers: value("workers"),
+      rangeSize: value("rangeSize"),
+      dryRun: value("dryRun"),
+      reportFile: value("reportFile"),
+    },
+    demo: { rows: value("demoRows") },
   };
 }
 
@@ -173,3 +231,10 @@ export function redactUrl(value: string): string {
 
 /** The flag names every command accepts, for the argument parser. */
 export const CONFIG_FLAGS: readonly string[] = Object.values(SETTINGS).map((s) => s.flag);
+
+/** The argument parser's options for every configuration flag. */
+export function configFlagOptions(): Record<string, { type: "string" | "boolean" }> {
+  return Object.fromEntries(
+    CONFIG_FLAGS.map((flag) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? "boolean" : "string" }]),
+  );
+}

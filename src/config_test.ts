@@ -16,6 +16,14 @@ Deno.test("parseConfig() gives the design's defaults when nothing is set", () =>
   assert.deepEqual(config.protectedNames, []);
   assert.equal(config.logLevel, "info");
   assert.deepEqual(config.embedded, { dataDir: ".data/postgres", port: 54329 });
+  assert.deepEqual(config.replication, {
+    slotName: "identity_sync",
+    publicationName: "identity_sync",
+  });
+  assert.equal(config.snapshot.dryRun, false);
+  assert.equal(config.snapshot.rangeSize, 50_000);
+  assert.ok(config.snapshot.workers >= 1);
+  assert.equal(config.demo.rows, 100_000);
 });
 
 Deno.test("parseConfig() lets flags override the environment", () => {
@@ -52,8 +60,12 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ LEGACY_USERNAME_COLUMN: "user name" }, "LEGACY_USERNAME_COLUMN", /plain SQL identifier/],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /LOG_LEVEL="loud"/],
     [{ EMBEDDED_PG_PORT: "99999" }, "EMBEDDED_PG_PORT", /1024 to 65535/],
-    [{ EMBEDDED_PG_PORT: "12ab" }, "EMBEDDED_PG_PORT", /port number/],
+    [{ EMBEDDED_PG_PORT: "12ab" }, "EMBEDDED_PG_PORT", /whole number/],
     [{ IDENTITY_DATABASE_URL: "postgres://db/x" }, "IDENTITY_DATABASE_URL", /LEGACY_DATABASE_URL/],
+    [{ SNAPSHOT_WORKERS: "0" }, "SNAPSHOT_WORKERS", /from 1 to 256/],
+    [{ SNAPSHOT_RANGE_SIZE: "ten" }, "SNAPSHOT_RANGE_SIZE", /whole number/],
+    [{ SLOT_NAME: "Identity-Sync" }, "SLOT_NAME", /replication slot name/],
+    [{ SNAPSHOT_DRY_RUN: "maybe" }, "SNAPSHOT_DRY_RUN", /true or false/],
   ];
   for (const [env, setting, message] of cases) {
     await t.step(`${setting}: ${JSON.stringify(Object.values(env)[0])}`, () => {

@@ -1,6 +1,6 @@
 /** The command line: argv → command. The only place that exits the process. */
 import { parseArgs } from "node:util";
-import { CONFIG_FLAGS, ConfigError, parseConfig } from "./config.ts";
+import { CONFIG_FLAGS, ConfigError, configFlagOptions, parseConfig } from "./config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { closeLogging, setupLogging } from "./telemetry/logging.ts";
 import type { Config } from "./config.ts";
@@ -28,7 +28,7 @@ async function main(args: string[]): Promise<number> {
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
-        ...Object.fromEntries(CONFIG_FLAGS.map((flag) => [flag, { type: "string" as const }])),
+        ...configFlagOptions(),
       },
     });
   } catch (error) {
@@ -47,8 +47,11 @@ async function main(args: string[]): Promise<number> {
   }
   let config: Config;
   try {
-    const { help: _, ...flags } = parsed.values;
-    config = parseConfig({ env: Deno.env.toObject(), flags: flags as Record<string, string> });
+    const { help: _, ...given } = parsed.values;
+    const flags = Object.fromEntries(
+      Object.entries(given).map(([flag, value]) => [flag, String(value)]),
+    );
+    config = parseConfig({ env: Deno.env.toObject(), flags });
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`error: ${error.message}`);
