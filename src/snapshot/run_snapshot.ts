@@ -1,0 +1,330 @@
+/**
+ * `deno task snapshot`: gives every legacy account a username and a public ID.
+ * Stage one reads ranges in parallel and stages the policy's decisions; stage
+ * two resolves contested names in one set-based pass, then assigns fallbacks.
+ * Every step is stored, so a killed run continues where it stopped.
+ */
+import { assignFallbacks } from "../apply/assign_fallbacks.ts";
+import { claimContestedNames } from "../apply/claim_contested_names.ts";
+import { createSyncState, readSyncState, setPhase, type SyncState } from "../apply/sync_state.ts";
+import type { Config } from "../config.ts";
+import { migrate } from "../db/migrate.ts";
+import pg from "../db/pg.ts";
+import { cryptoRandom, protectedSkeletons, type RandomSource } from "../policy/mod.ts";
+import { logger } from "../telemetry/logging.ts";
+import { claimRange, insertRanges, rangeProgress } from "./claim_range.ts";
+import { inspectLegacyTable, type LegacyTable } from "./legacy_table.ts";
+import { planRanges } from "./plan_ranges.ts";
+import { reportProgress, SnapshotProgress } from "./progress.ts";
+import { readRanges, runSnapshotSource, stageRange } from "./read_ranges.ts";
+import { setupRun } from "./setup_run.ts";
+import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
+
+/** Options of {@linkcode runSnapshot}. */
+export interface RunSnapshotOptions {
+  config: Config;
+  legacyUrl: string;
+  identityUrl: string;
+  /** Source of randomness for public IDs and fallbacks (the CSPRNG by default). */
+  random?: RandomSource;
+  /** Show progress (a bar on a terminal, log lines otherwise). */
+  progress?: boolean;
+}
+
+/** What a snapshot run did. */
+export interface SnapshotOutcome {
+  /** `completed`: this process finished the run; `already-complete`: nothing was left to do. */
+  status: "completed" | "already-complete";
+  dryRun: boolean;
+  counts: SnapshotCounts | null;
+  seconds: number;
+  /** Rows this process read. */
+  rowsRead: number;
+  workers: number;
+}
+
+/** Runs (or resumes, or joins) the snapshot, or predicts it with `config.snapshot.dryRun`. */
+export async function runSnapshot(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
+  await migrate(options.identityUrl);
+  return options.config.snapshot.dryRun ? await dryRun(options) : await realRun(options);
+}
+
+const log = logger("snapshot");
+
+async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
+  const { config } = options;
+  const { slotName } = config.replication;
+  const progress = new SnapshotProgress();
+  const legacy = await connect(options.legacyUrl);
+  const identity = await connect(options.identityUrl);
+  const lock = `identity_sync.snapshot.${slotName}`;
+  let stopProgress = () => {};
+  try {
+    const table = await inspectLegacyTable(legacy, config);
+    await identity.query("select pg_advisory_lock(hashtext($1))", [lock]);
+    let run;
+    try {
+      run = await setupRun(identity, legacy, table, {
+        legacyUrl: options.legacyUrl,
+        slotName,
+        publicationName: config.replication.publicationName,
+        rangeSize: config.snapshot.rangeSize,
+      });
+    } finally {
+      await identity.query("select pg_advisory_unlock(hashtext($1))", [lock]);
+    }
+    if (run.state.phase === "snapshotted" || run.state.phase === "streaming") {
+      await run.exported?.close();
+      return outcome("already-complete", null, progress, config, false);
+    }
+    progress.total = run.state.rowsEstimate ?? 0;
+    progress.done = (await rangeProgress(identity, slotName)).rowsRead;
+    if (options.progress) stopProgress = reportProgress(progress);
+    log.info("snapshot {phase} of {table} on slot {slot}", {
+      phase: run.state.phase,
+      table: table.name,
+      slot: slotName,
+      consistent_point: run.state.consistentPoint,
+      workers: config.snapshot.workers,
+      joined: run.exported === undefined,
+    });
+    let snapshot: Pick<SyncState, "snapshotName" | "consistentPoint"> = run.exported
+      ? { snapshotName: run.exported.snapshotName, consistentPoint: run.exported.consistentPoint }
+      : run.state;
+    while (true) {
+      if ((await readSyncState(identity, slotName))!.phase === "snapshotting") {
+        const source = runSnapshotSource(options.legacyUrl, { slotName, ...snapshot });
+        try {
+          await readRanges({
+            legacyUrl: options.legacyUrl,
+            identityUrl: options.identityUrl,
+            table,
+            slotName,
+            workers: config.snapshot.workers,
+            workerName: `${Deno.hostname()}:${Deno.pid}`,
+            random: options.random ?? cryptoRandom,
+            protectedSkeletons: protectedSkeletons(config.protectedNames),
+            progress,
+          }, source);
+        } finally {
+          await source.close();
+          await run.exported?.close();
+          run.exported = undefined;
+        }
+      }
+      await identity.query("select pg_advisory_lock(hashtext($1))", [lock]);
+      try {
+        const resolved = await resolveNames(identity, options, progress);
+        if (resolved === "restage") {
+          // The exported snapshot is gone by now: the re-read uses a fresh one.
+          snapshot = { snapshotName: null, consistentPoint: null };
+          continue;
+        }
+        return outcome(
+          resolved === null ? "already-complete" : "completed",
+          resolved,
+          progress,
+          config,
+          false,
+        );
+      } finally {
+        await identity.query("select pg_advisory_unlock(hashtext($1))", [lock]);
+      }
+    }
+  } finally {
+    stopProgress();
+    await Promise.all([legacy.end(), identity.end()]);
+  }
+}
+
+/**
+ * Stage two, under the run's lock: claims contested names, assigns fallbacks,
+ * counts, and marks the run snapshotted. Returns the counts; null when another
+ * process finished the run; "restage" when the staged rows were lost (a server
+ * crash empties the unlogged staging table) and the ranges must be read again.
+ */
+async function resolveNames(
+  identity: pg.Client,
+  options: RunSnapshotOptions,
+  progress: SnapshotProgress,
+): Promise<SnapshotCounts | null | "restage"> {
+  const { slotName } = options.config.replication;
+  const state = (await readSyncState(identity, slotName))!;
+  if (state.phase === "snapshotted" || state.phase === "streaming") return null;
+  if (!(await stagedRowsComplete(identity, slotName))) {
+    log.warning("staged rows of {slot} were lost; reading every range again", { slot: slotName });
+    await identity.query("begin");
+    await identity.query(
+      `update identity.snapshot_ranges set status = 'pending', rows_read = 0, finished_at = null
+       where slot_name = $1`,
+      [slotName],
+    );
+    await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+    await setPhase(identity, slotName, "snapshotting");
+    await identity.query("commit");
+    progress.done = 0;
+    return "restage";
+  }
+  if (state.phase === "snapshotting") {
+    progress.phase = "claiming";
+    await identity.query("begin");
+    try {
+      const { claimed } = await claimContestedNames(identity, slotName);
+      await setPhase(identity, slotName, "assigning");
+      await identity.query("commit");
+      log.info("contested names resolved: {claimed} accounts claimed their names", { claimed });
+    } catch (error) {
+      await identity.query("rollback");
+      throw error;
+    }
+  }
+  progress.phase = "assigning";
+  const reader = await connect(options.identityUrl);
+  try {
+    await assignFallbacks(reader, identity, slotName, {
+      random: options.random ?? cryptoRandom,
+      onProgress: (assigned) => progress.assigned = assigned,
+    });
+  } finally {
+    await reader.end();
+  }
+  const counts = await countSnapshot(identity, slotName);
+  await identity.query("begin");
+  try {
+    if (options.config.snapshot.reportFile) {
+      await writeDecisionReport(identity, slotName, options.config.snapshot.reportFile);
+    }
+    await setPhase(identity, slotName, "snapshotted");
+    await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+    await identity.query("commit");
+  } catch (error) {
+    await identity.query("rollback");
+    throw error;
+  }
+  return counts;
+}
+
+/** Whether every row read from a finished range is still staged. */
+async function stagedRowsComplete(identity: pg.Client, slotName: string): Promise<boolean> {
+  const { rows } = await identity.query<{ staged: string }>(
+    "select count(*) as staged from identity.snapshot_rows where slot_name = $1",
+    [slotName],
+  );
+  const { rowsRead } = await rangeProgress(identity, slotName);
+  return Number(rows[0]!.staged) === rowsRead;
+}
+
+/**
+ * The same computation as a real run, against the real set of taken names,
+ * inside one identity transaction that is rolled back: nothing is written.
+ * One worker; no slot or publication is created.
+ */
+async function dryRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
+  const { config } = options;
+  const { slotName } = config.replication;
+  const progress = new SnapshotProgress();
+  const legacy = await connect(options.legacyUrl);
+  const identity = await connect(options.identityUrl);
+  let stopProgress = () => {};
+  try {
+    const table = await inspectLegacyTable(legacy, config);
+    const existing = await readSyncState(identity, slotName);
+    if (existing?.phase === "snapshotted" || existing?.phase === "streaming") {
+      return outcome("already-complete", null, progress, config, true);
+    }
+    if (existing) {
+      throw new Error(
+        `Cannot dry-run: the snapshot of slot "${slotName}" is in progress (phase ${existing.phase}); a dry run predicts a run before it starts`,
+      );
+    }
+    await legacy.query("begin isolation level repeatable read read only");
+    const lsn = (await legacy.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn"))
+      .rows[0]!.lsn;
+    await identity.query("begin");
+    try {
+      const counts = await dryRunStages(legacy, identity, table, options, progress, lsn, () => {
+        if (options.progress) stopProgress = reportProgress(progress);
+      });
+      return outcome("completed", counts, progress, config, true);
+    } finally {
+      await identity.query("rollback");
+      await legacy.query("rollback");
+    }
+  } finally {
+    stopProgress();
+    await Promise.all([legacy.end(), identity.end()]);
+  }
+}
+
+async function dryRunStages(
+  legacy: pg.Client,
+  identity: pg.Client,
+  table: LegacyTable,
+  options: RunSnapshotOptions,
+  progress: SnapshotProgress,
+  lsn: string,
+  onPlanned: () => void,
+): Promise<SnapshotCounts> {
+  const { config } = options;
+  const { slotName } = config.replication;
+  const random = options.random ?? cryptoRandom;
+  await createSyncState(identity, {
+    slotName,
+    publicationName: config.replication.publicationName,
+    legacyTable: table.name,
+    keyType: table.keyType,
+  });
+  const { ranges, rowsEstimate } = await planRanges(legacy, table, {
+    rangeSize: config.snapshot.rangeSize,
+  });
+  await insertRanges(identity, slotName, ranges);
+  progress.total = rowsEstimate;
+  onPlanned();
+  const context = {
+    table,
+    random,
+    protectedSkeletons: protectedSkeletons(config.protectedNames),
+    progress,
+  };
+  while (true) {
+    const range = await claimRange(identity, slotName, "dry-run");
+    if (!range) break;
+    await stageRange(legacy, identity, context, range, { lsn });
+  }
+  progress.phase = "claiming";
+  await claimContestedNames(identity, slotName);
+  progress.phase = "assigning";
+  await assignFallbacks(identity, identity, slotName, {
+    random,
+    transaction: "caller",
+    onProgress: (assigned) => progress.assigned = assigned,
+  });
+  const counts = await countSnapshot(identity, slotName);
+  if (config.snapshot.reportFile) {
+    await writeDecisionReport(identity, slotName, config.snapshot.reportFile);
+  }
+  return counts;
+}
+
+function outcome(
+  status: SnapshotOutcome["status"],
+  counts: SnapshotCounts | null,
+  progress: SnapshotProgress,
+  config: Config,
+  dryRun: boolean,
+): SnapshotOutcome {
+  return {
+    status,
+    dryRun,
+    counts,
+    seconds: progress.seconds(),
+    rowsRead: progress.readHere,
+    workers: dryRun ? 1 : config.snapshot.workers,
+  };
+}
+
+async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}

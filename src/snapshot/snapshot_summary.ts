@@ -1,0 +1,110 @@
+/** What a snapshot decided, counted from the staged rows and the accounts they became. */
+import type pg from "../db/pg.ts";
+
+/** Counts of a finished snapshot. */
+export interface SnapshotCounts {
+  /** Legacy rows the snapshot read. */
+  rows: number;
+  /** Accounts that got their own candidate, per tier. */
+  claimed: { exact: number; normalized: number; derived: number };
+  /** Accounts that got a fallback name. */
+  fallbacks: number;
+  /** Report rows per reason code. */
+  reasons: Record<string, number>;
+}
+
+/** Counts the outcome of the run of `slotName` while its staged rows still exist. */
+export async function countSnapshot(
+  client: pg.ClientBase,
+  slotName: string,
+): Promise<SnapshotCounts> {
+  const { rows } = await client.query<Record<string, string>>(
+    `select count(*) as rows,
+            count(*) filter (where a.username = s.candidate and s.tier = 1) as exact,
+            count(*) filter (where a.username = s.candidate and s.tier = 2) as normalized,
+            count(*) filter (where a.username = s.candidate and s.tier = 3) as derived,
+            count(*) filter (where a.username is distinct from s.candidate) as fallbacks
+     from identity.snapshot_rows s
+     left join identity.accounts a on a.legacy_id = s.legacy_id
+     where s.slot_name = $1`,
+    [slotName],
+  );
+  const { rows: reasonRows } = await client.query<{ reason: string; n: string }>(
+    `select reason, count(*) as n
+     from identity.migration_report m
+     join identity.snapshot_rows s on s.legacy_id = m.legacy_id and s.slot_name = $1
+     cross join unnest(m.reasons) as reason
+     where m.source = 'snapshot'
+     group by reason order by count(*) desc, reason`,
+    [slotName],
+  );
+  const row = rows[0]!;
+  return {
+    rows: Number(row.rows),
+    claimed: {
+      exact: Number(row.exact),
+      normalized: Number(row.normalized),
+      derived: Number(row.derived),
+    },
+    fallbacks: Number(row.fallbacks),
+    reasons: Object.fromEntries(reasonRows.map((r) => [r.reason, Number(r.n)])),
+  };
+}
+
+/**
+ * Writes one JSON line per staged account to `path`: legacy id, the escaped
+ * raw value, the decision (`exact`, `claimed` or `fallback`), tier, reasons and
+ * the resulting username. Streams through a cursor inside a transaction.
+ */
+export async function writeDecisionReport(
+  client: pg.ClientBase,
+  slotName: string,
+  path: string,
+): Promise<number> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const encoder = new TextEncoder();
+  let written = 0;
+  await client.query("savepoint decision_report");
+  try {
+    await client.query(
+      `declare decisions no scroll cursor for
+       select s.legacy_id, s.raw_value, a.username, a.username_source,
+              (array['exact', 'normalized', 'derived'])[s.tier] as tier,
+              coalesce(m.decision, 'exact') as decision, coalesce(m.reasons, '{}') as reasons
+       from identity.snapshot_rows s
+       left join identity.accounts a on a.legacy_id = s.legacy_id
+       left join lateral (
+         select decision, reasons from identity.migration_report r
+         where r.legacy_id = s.legacy_id and r.source = 'snapshot'
+         order by report_id desc limit 1) m on true
+       where s.slot_name = $1
+       order by s.legacy_int nulls last, s.legacy_id`,
+      [slotName],
+    );
+    while (true) {
+      const { rows } = await client.query(`fetch 5000 from decisions`);
+      if (rows.length === 0) break;
+      const lines = rows.map((r) =>
+        JSON.stringify({
+          legacy_id: r.legacy_id,
+          raw: r.raw_value,
+          decision: r.decision,
+          tier: r.tier,
+          reasons: r.reasons,
+          username: r.username,
+          username_source: r.username_source,
+        })
+      );
+      await file.write(encoder.encode(lines.join("\n") + "\n"));
+      written += rows.length;
+    }
+    await client.query("close decisions");
+    await client.query("release savepoint decision_report");
+  } catch (error) {
+    await client.query("rollback to savepoint decision_report");
+    throw error;
+  } finally {
+    file.close();
+  }
+  return written;
+}
