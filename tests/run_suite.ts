@@ -94,10 +94,11 @@ async function testRun(
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
     await Deno.stdout.write(chunk);
-    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4_096);
+    tail = (tail + decoder.decode(chunk, { stream: true })).slice(-262_144);
   }
   const status = await child.status;
-  const summary = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(tail);
+  const summaries = [...tail.matchAll(/(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)];
+  const summary = summaries.at(-1);
   if (!summary) {
     // deno test stopped before it could report (e.g. a module failed to load).
     tally.failed++;

@@ -91,7 +91,7 @@ export async function assignFallbacks(
     while (true) {
       const { rows } = await reader.query<Unassigned>(`fetch ${batchSize} from unassigned`);
       if (rows.length === 0) break;
-      assigned += await assignBatch(writer, rows, options.random, firstAttempt);
+      assigned += await assignBatch(writer, rows, options.random, firstAttempt, own);
       options.onProgress?.(assigned);
     }
     await reader.query("close unassigned");
@@ -111,6 +111,7 @@ async function assignBatch(
   accounts: Unassigned[],
   random: RandomSource,
   firstAttempt: Map<string, number>,
+  ownTransaction: boolean,
 ): Promise<number> {
   const startFor = (account: Unassigned) =>
     account.base === null ? 0 : firstAttempt.get(account.base) ?? 0;
@@ -125,7 +126,7 @@ async function assignBatch(
   );
   let assigned = 0;
   while (pending.length > 0) {
-    const inserted = await insertProposals(writer, pending, random);
+    const inserted = await insertProposals(writer, pending, random, ownTransaction);
     assigned += inserted.size;
     const rest = pending.filter((p) => !inserted.has(p.account.legacy_id));
     const settled = await alreadyAssigned(writer, rest.map((p) => p.account.legacy_id));
@@ -158,6 +159,7 @@ async function insertProposals(
   writer: pg.Client,
   proposals: Proposal[],
   random: RandomSource,
+  ownTransaction: boolean,
 ): Promise<Set<string>> {
   // Two accounts of one batch drawing the same fallback would collide for nothing: redraw.
   const drawn = new Set<string>();
@@ -171,7 +173,8 @@ async function insertProposals(
     return name;
   });
   const claimed = proposals.map((p) => p.attempt === -1);
-  await writer.query("begin");
+  // Inside a caller's transaction (a dry run) a savepoint stands in for our own.
+  await writer.query(ownTransaction ? "begin" : "savepoint fallback_batch");
   try {
     const { rows } = await writer.query<{ legacy_id: string }>(
       `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
@@ -202,10 +205,10 @@ async function insertProposals(
         : []
     );
     await insertReports(writer, reported);
-    await writer.query("commit");
+    await writer.query(ownTransaction ? "commit" : "release savepoint fallback_batch");
     return inserted;
   } catch (error) {
-    await writer.query("rollback");
+    await writer.query(ownTransaction ? "rollback" : "rollback to savepoint fallback_batch");
     throw error;
   }
 }

@@ -44,6 +44,8 @@ export interface EmbeddedPostgresOptions {
   persistent?: boolean;
   /** Receives the server's own log lines. */
   onLog?: (line: string) => void;
+  /** More server flags (`-c name=value`), after the defaults so they win. */
+  flags?: string[];
 }
 
 /** Builds the URL of a database on an embedded server. */
@@ -73,7 +75,7 @@ export async function isAcceptingConnections(url: string): Promise<boolean> {
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedServer> {
-  const { dataDir, port, persistent = true, onLog = () => {} } = options;
+  const { dataDir, port, persistent = true, onLog = () => {}, flags = [] } = options;
   const url = embeddedUrl(port);
   if (await isAcceptingConnections(url)) {
     return { url, started: false, stop: () => Promise.resolve() };
@@ -90,7 +92,7 @@ export async function startEmbeddedPostgres(
     persistent,
     // Postgres refuses to run as root; the library then runs it as `postgres`.
     createPostgresUser: Deno.uid() === 0,
-    postgresFlags: [...EMBEDDED_SERVER_FLAGS],
+    postgresFlags: [...EMBEDDED_SERVER_FLAGS, ...flags],
     initdbFlags: ["--encoding=UTF8", "--no-sync"],
     onLog,
     onError: (error: unknown) => onLog(String(error)),

