@@ -8,7 +8,10 @@ import { withClient } from "./test_database.ts";
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
 /** The environment a command needs to work on `db` alone: its own slot, the legacy table in it. */
-export function snapshotEnv(db: TestDatabase, env: Record<string, string> = {}) {
+export function snapshotEnv(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): Record<string, string> {
   return {
     LEGACY_DATABASE_URL: db.url,
     SLOT_NAME: db.name,
