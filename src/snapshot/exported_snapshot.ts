@@ -73,8 +73,9 @@ export async function importSnapshot(
     return true;
   } catch (error) {
     await client.query("rollback");
-    // 22023 invalid_parameter_value: "invalid snapshot identifier" / "does not exist"
-    if ((error as { code?: string }).code === "22023") return false;
+    // 22023 "invalid snapshot identifier", 42704 "snapshot … does not exist".
+    const code = (error as { code?: string }).code;
+    if (code === "22023" || code === "42704") return false;
     throw error;
   }
 }
