@@ -3,12 +3,17 @@ import { parseArgs } from "node:util";
 import { CONFIG_FLAGS, ConfigError, configFlagOptions, parseConfig } from "./config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { demoCommand } from "./commands/demo.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { closeLogging, setupLogging } from "./telemetry/logging.ts";
 import type { Config } from "./config.ts";
 
 const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: string }> = {
   migrate: { run: migrateCommand, help: "apply the identity schema migrations" },
+  demo: {
+    run: demoCommand,
+    help: "the main job on the embedded default: messy legacy users, snapshot, verify (--rows N)",
+  },
   snapshot: {
     run: snapshotCommand,
     help: "backfill: a username and public ID for every legacy account (--dry-run, --workers N)",
