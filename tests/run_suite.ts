@@ -24,7 +24,7 @@ const narrowed = Deno.args.length > 0;
 if (!narrowed) {
   await check("format", ["fmt", "--check"]);
   await check("lint", ["lint"]);
-  await check("type check", ["check", "src/", "tests/"]);
+  await check("type check", ["check", "src/", "tests/", "bench/"]);
 }
 
 const given = Deno.env.get("TEST_DATABASE_URL");
