@@ -1,12 +1,12 @@
 /**
  * The snapshot's second pass: every staged account that did not win its
  * candidate gets a fallback name (`base_NNNN`, wider suffixes, then `user_` +
- * random), always unique, never one on hold, with a report row saying why.
+ * random) in `identity.snapshot_names`: unique among the run's names and the
+ * existing accounts, never one on hold, with the reasons why.
  */
 import type pg from "../db/pg.ts";
 import {
   fallbackUsername,
-  generatePublicId,
   type RandomSource,
   type ReasonCode,
   usernameSkeleton,
@@ -24,12 +24,9 @@ interface Unassigned {
   legacy_id: string;
   tier: number | null;
   candidate: string | null;
+  skeleton: string | null;
   base: string | null;
   reasons: ReasonCode[];
-  raw_value: string | null;
-  display_name: string | null;
-  legacy_created_at: string | null;
-  source_lsn: string;
   /** Why the candidate is not free: HELD, TAKEN, TAKEN_BY_OLDER; null when it is free. */
   lost: ReasonCode | null;
 }
@@ -73,17 +70,20 @@ export async function assignFallbacks(
   try {
     await reader.query(
       `declare unassigned no scroll cursor for
-       select s.legacy_id, s.tier, s.candidate, s.base, s.reasons, s.raw_value, s.display_name,
-              s.legacy_created_at::text as legacy_created_at, s.source_lsn::text as source_lsn,
+       select s.legacy_id, s.tier, s.candidate, s.skeleton, s.base, s.reasons,
               case when s.candidate is null then null
                    when ${onHoldSql("s.candidate")} then 'HELD'
-                   when a.account_id is null then null
-                   when a.legacy_id is null then 'TAKEN'
-                   else 'TAKEN_BY_OLDER' end as lost
+                   when exists (select 1 from identity.snapshot_names n
+                                where n.username = s.candidate) then 'TAKEN_BY_OLDER'
+                   when exists (select 1 from identity.accounts a
+                                where a.username = s.candidate and a.legacy_id is null) then 'TAKEN'
+                   when exists (select 1 from identity.accounts a
+                                where a.username = s.candidate) then 'TAKEN_BY_OLDER'
+                   end as lost
        from identity.snapshot_rows s
-       left join identity.accounts a on a.username = s.candidate
        where s.slot_name = $1
-         and not exists (select 1 from identity.accounts x where x.legacy_id = s.legacy_id)
+         and not exists (select 1 from identity.snapshot_names n where n.legacy_id = s.legacy_id)
+         and not exists (select 1 from identity.accounts a where a.legacy_id = s.legacy_id)
        order by s.candidate nulls last, ${claimOrderSql("s")}`,
       [slotName],
     );
@@ -91,7 +91,7 @@ export async function assignFallbacks(
     while (true) {
       const { rows } = await reader.query<Unassigned>(`fetch ${batchSize} from unassigned`);
       if (rows.length === 0) break;
-      assigned += await assignBatch(writer, rows, options.random, firstAttempt, own);
+      assigned += await assignBatch(writer, slotName, rows, options.random, firstAttempt);
       options.onProgress?.(assigned);
     }
     await reader.query("close unassigned");
@@ -108,10 +108,10 @@ export async function assignFallbacks(
  */
 async function assignBatch(
   writer: pg.Client,
+  slotName: string,
   accounts: Unassigned[],
   random: RandomSource,
   firstAttempt: Map<string, number>,
-  ownTransaction: boolean,
 ): Promise<number> {
   const startFor = (account: Unassigned) =>
     account.base === null ? 0 : firstAttempt.get(account.base) ?? 0;
@@ -126,11 +126,9 @@ async function assignBatch(
   );
   let assigned = 0;
   while (pending.length > 0) {
-    const inserted = await insertProposals(writer, pending, random, ownTransaction);
+    const inserted = await insertProposals(writer, slotName, pending, random);
     assigned += inserted.size;
-    const rest = pending.filter((p) => !inserted.has(p.account.legacy_id));
-    const settled = await alreadyAssigned(writer, rest.map((p) => p.account.legacy_id));
-    pending = rest.filter((p) => !settled.has(p.account.legacy_id)).map((p) => {
+    pending = pending.filter((p) => !inserted.has(p.account.legacy_id)).map((p) => {
       if (p.attempt === -1) {
         return {
           ...p,
@@ -154,12 +152,12 @@ async function assignBatch(
   return assigned;
 }
 
-/** Inserts one name per proposal; returns the legacy ids that got theirs. */
+/** Records one name per proposal; returns the legacy ids that got theirs. */
 async function insertProposals(
   writer: pg.Client,
+  slotName: string,
   proposals: Proposal[],
   random: RandomSource,
-  ownTransaction: boolean,
 ): Promise<Set<string>> {
   // Two accounts of one batch drawing the same fallback would collide for nothing: redraw.
   const drawn = new Set<string>();
@@ -173,78 +171,28 @@ async function insertProposals(
     return name;
   });
   const claimed = proposals.map((p) => p.attempt === -1);
-  // Inside a caller's transaction (a dry run) a savepoint stands in for our own.
-  await writer.query(ownTransaction ? "begin" : "savepoint fallback_batch");
-  try {
-    const { rows } = await writer.query<{ legacy_id: string }>(
-      `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
-         username_source, display_name, legacy_created_at, source_lsn)
-       select i.* from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                              $6::text[], $7::timestamptz[], $8::pg_lsn[])
-         as i(legacy_id, public_id, username, skeleton, source, display_name, created_at,
-              source_lsn)
-       where not ${onHoldSql("i.username")}
-       on conflict do nothing
-       returning legacy_id`,
-      [
-        proposals.map((p) => p.account.legacy_id),
-        proposals.map(() => generatePublicId(random)),
-        names,
-        names.map((name) => usernameSkeleton(name)),
-        proposals.map((p, i) => claimed[i] ? TIER_BY_RANK[p.account.tier! - 1]! : "generated"),
-        proposals.map((p) => p.account.display_name),
-        proposals.map((p) => p.account.legacy_created_at),
-        proposals.map((p) => p.account.source_lsn),
-      ],
-    );
-    const inserted = new Set(rows.map((row) => row.legacy_id));
-    // A claimed candidate needs a report unless it is the exact tier; a fallback always does.
-    const reported = proposals.flatMap((p, i) =>
-      inserted.has(p.account.legacy_id) && (!claimed[i] || p.account.tier !== 1)
-        ? [{ p, username: names[i]!, decision: claimed[i] ? "claimed" : "fallback" }]
-        : []
-    );
-    await insertReports(writer, reported);
-    await writer.query(ownTransaction ? "commit" : "release savepoint fallback_batch");
-    return inserted;
-  } catch (error) {
-    await writer.query(ownTransaction ? "rollback" : "rollback to savepoint fallback_batch");
-    throw error;
-  }
-}
-
-async function insertReports(
-  writer: pg.Client,
-  reports: { p: Proposal; username: string; decision: string }[],
-): Promise<void> {
-  if (reports.length === 0) return;
-  await writer.query(
-    `insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
-       username, source, source_lsn)
-     select legacy_id, raw_value, tier, decision,
-            coalesce(string_to_array(nullif(reasons, ''), ','), '{}'), username, 'snapshot',
-            source_lsn
-     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::pg_lsn[])
-       as r(legacy_id, raw_value, tier, decision, reasons, username, source_lsn)`,
-    [
-      reports.map((r) => r.p.account.legacy_id),
-      reports.map((r) => r.p.account.raw_value),
-      reports.map((r) => r.p.account.tier === null ? null : TIER_BY_RANK[r.p.account.tier - 1]!),
-      reports.map((r) => r.decision),
-      reports.map((r) => r.p.reasons.join(",")),
-      reports.map((r) => r.username),
-      reports.map((r) => r.p.account.source_lsn),
-    ],
-  );
-}
-
-/** The legacy ids among `legacyIds` that have an account already. */
-async function alreadyAssigned(writer: pg.Client, legacyIds: string[]): Promise<Set<string>> {
-  if (legacyIds.length === 0) return new Set();
   const { rows } = await writer.query<{ legacy_id: string }>(
-    "select legacy_id from identity.accounts where legacy_id = any($1::text[])",
-    [legacyIds],
+    `insert into identity.snapshot_names (slot_name, username, legacy_id, username_source,
+       skeleton, decision, reasons)
+     select $1, i.username, i.legacy_id, i.source, i.skeleton, i.decision,
+            coalesce(string_to_array(nullif(i.reasons, ''), ','), '{}')
+     from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       as i(legacy_id, username, source, skeleton, decision, reasons)
+     where not ${onHoldSql("i.username")}
+       and not exists (select 1 from identity.accounts a where a.username = i.username)
+     on conflict (username) do nothing
+     returning legacy_id`,
+    [
+      slotName,
+      proposals.map((p) => p.account.legacy_id),
+      names,
+      proposals.map((p, i) => claimed[i] ? TIER_BY_RANK[p.account.tier! - 1]! : "generated"),
+      proposals.map((p, i) => claimed[i] ? p.account.skeleton! : usernameSkeleton(names[i]!)),
+      proposals.map((p, i) =>
+        !claimed[i] ? "fallback" : p.account.tier === 1 ? "exact" : "claimed"
+      ),
+      proposals.map((p) => p.reasons.join(",")),
+    ],
   );
   return new Set(rows.map((row) => row.legacy_id));
 }

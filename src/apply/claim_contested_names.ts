@@ -12,8 +12,10 @@ export function claimOrderSql(alias?: string): string {
   return `${p}tier, ${p}legacy_created_at asc nulls last, ${p}legacy_int asc nulls last, ${p}legacy_id`;
 }
 
-/** SQL for the username source of a staged tier rank. */
-export const TIER_NAME_SQL = "(array['exact', 'normalized', 'derived'])[tier]";
+/** SQL for the username source of a staged tier rank (`tier` column, optionally aliased). */
+export function tierNameSql(alias?: string): string {
+  return `(array['exact', 'normalized', 'derived'])[${alias ? `${alias}.` : ""}tier]`;
+}
 
 /** SQL that is true when the name `nameSql` is on hold and nobody else may take it yet. */
 export function onHoldSql(nameSql: string): string {
@@ -22,8 +24,8 @@ export function onHoldSql(nameSql: string): string {
 }
 
 /**
- * Creates the accounts of every winning claimant whose name is free, with
- * report rows for those not claimed in the exact tier. Losers are left for
+ * Records, in `identity.snapshot_names`, the winner of every staged candidate
+ * name that is free: not held, not an existing account's. Losers are left for
  * `assignFallbacks`. Run it once, in the transaction that moves the run's
  * phase on.
  */
@@ -31,42 +33,25 @@ export async function claimContestedNames(
   client: pg.ClientBase,
   slotName: string,
 ): Promise<{ claimed: number }> {
+  // Fresh statistics keep the planner to one sort and hash joins.
   await client.query("analyze identity.snapshot_rows");
-  const { rows } = await client.query<{ claimed: string }>(
-    `with ranked as (
-       select s.*, row_number() over (partition by candidate order by ${claimOrderSql()}) as claim_rank
+  const { rowCount } = await client.query(
+    `insert into identity.snapshot_names (slot_name, username, legacy_id, username_source,
+       skeleton, decision, reasons)
+     select $1, candidate, legacy_id, ${tierNameSql()}, skeleton,
+            case when tier = 1 then 'exact' else 'claimed' end, reasons
+     from (
+       select s.*, row_number() over (partition by candidate order by ${claimOrderSql()})
+         as claim_rank
        from identity.snapshot_rows s
        where s.slot_name = $1 and s.candidate is not null
-     ),
-     winners as (
-       select * from ranked r
-       where claim_rank = 1
-         and not ${onHoldSql("r.candidate")}
-         and not exists (select 1 from identity.accounts a where a.legacy_id = r.legacy_id)
-     ),
-     claimed as (
-       insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
-         username_source, display_name, legacy_created_at, source_lsn)
-       select legacy_id, public_id, candidate, skeleton, ${TIER_NAME_SQL}, display_name,
-              legacy_created_at, source_lsn
-       from winners
-       on conflict do nothing
-       returning legacy_id, username
-     )
-     select count(*) as claimed from claimed`,
+     ) r
+     where claim_rank = 1
+       and not ${onHoldSql("r.candidate")}
+       and not exists (select 1 from identity.accounts a where a.username = r.candidate)
+       and not exists (select 1 from identity.accounts a where a.legacy_id = r.legacy_id)
+     order by candidate`,
     [slotName],
   );
-  // Statistics of the freshly loaded table keep the planner from a nested loop.
-  await client.query("analyze identity.accounts");
-  await client.query(
-    `insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
-       username, source, source_lsn)
-     select s.legacy_id, s.raw_value, (array['exact', 'normalized', 'derived'])[s.tier],
-            'claimed', s.reasons, a.username, 'snapshot', s.source_lsn
-     from identity.snapshot_rows s
-     join identity.accounts a on a.legacy_id = s.legacy_id and a.username = s.candidate
-     where s.slot_name = $1 and s.tier > 1`,
-    [slotName],
-  );
-  return { claimed: Number(rows[0]!.claimed) };
+  return { claimed: rowCount ?? 0 };
 }

@@ -6,6 +6,11 @@
  */
 import { assignFallbacks } from "../apply/assign_fallbacks.ts";
 import { claimContestedNames } from "../apply/claim_contested_names.ts";
+import {
+  loadAccounts,
+  PublicIdCollision,
+  redrawCollidingPublicIds,
+} from "../apply/load_accounts.ts";
 import { createSyncState, readSyncState, setPhase, type SyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
@@ -139,9 +144,10 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
 
 /**
  * Stage two, under the run's lock: claims contested names, assigns fallbacks,
- * counts, and marks the run snapshotted. Returns the counts; null when another
- * process finished the run; "restage" when the staged rows were lost (a server
- * crash empties the unlogged staging table) and the ranges must be read again.
+ * counts, loads the accounts and marks the run snapshotted. Returns the counts;
+ * null when another process finished the run; "restage" when the staged rows
+ * were lost (a server crash empties the unlogged staging table) and the ranges
+ * must be read again.
  */
 async function resolveNames(
   identity: pg.Client,
@@ -149,59 +155,82 @@ async function resolveNames(
   progress: SnapshotProgress,
 ): Promise<SnapshotCounts | null | "restage"> {
   const { slotName } = options.config.replication;
+  const random = options.random ?? cryptoRandom;
   const state = (await readSyncState(identity, slotName))!;
   if (state.phase === "snapshotted" || state.phase === "streaming") return null;
   if (!(await stagedRowsComplete(identity, slotName))) {
     log.warning("staged rows of {slot} were lost; reading every range again", { slot: slotName });
-    await identity.query("begin");
-    await identity.query(
-      `update identity.snapshot_ranges set status = 'pending', rows_read = 0, finished_at = null
-       where slot_name = $1`,
-      [slotName],
-    );
-    await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
-    await setPhase(identity, slotName, "snapshotting");
-    await identity.query("commit");
+    await inTransaction(identity, async () => {
+      await identity.query(
+        `update identity.snapshot_ranges set status = 'pending', rows_read = 0, finished_at = null
+         where slot_name = $1`,
+        [slotName],
+      );
+      await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+      await identity.query("delete from identity.snapshot_names where slot_name = $1", [slotName]);
+      await setPhase(identity, slotName, "snapshotting");
+    });
     progress.done = 0;
     return "restage";
   }
   if (state.phase === "snapshotting") {
     progress.phase = "claiming";
-    await identity.query("begin");
-    try {
-      const { claimed } = await claimContestedNames(identity, slotName);
+    const { claimed } = await inTransaction(identity, async () => {
+      const result = await claimContestedNames(identity, slotName);
       await setPhase(identity, slotName, "assigning");
-      await identity.query("commit");
-      log.info("contested names resolved: {claimed} accounts claimed their names", { claimed });
-    } catch (error) {
-      await identity.query("rollback");
-      throw error;
-    }
-  }
-  progress.phase = "assigning";
-  const reader = await connect(options.identityUrl);
-  try {
-    await assignFallbacks(reader, identity, slotName, {
-      random: options.random ?? cryptoRandom,
-      onProgress: (assigned) => progress.assigned = assigned,
+      return result;
     });
-  } finally {
-    await reader.end();
+    log.info("contested names resolved: {claimed} accounts won their names", { claimed });
   }
-  const counts = await countSnapshot(identity, slotName);
-  await identity.query("begin");
-  try {
-    if (options.config.snapshot.reportFile) {
-      await writeDecisionReport(identity, slotName, options.config.snapshot.reportFile);
+  while (true) {
+    progress.phase = "assigning";
+    const reader = await connect(options.identityUrl);
+    try {
+      await assignFallbacks(reader, identity, slotName, {
+        random,
+        onProgress: (assigned) => progress.assigned = assigned,
+      });
+    } finally {
+      await reader.end();
     }
-    await setPhase(identity, slotName, "snapshotted");
-    await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
-    await identity.query("commit");
+    progress.phase = "loading";
+    const counts = await countSnapshot(identity, slotName);
+    try {
+      const loaded = await inTransaction(identity, async () => {
+        const result = await loadAccounts(identity, slotName);
+        if (result.stragglers > 0) return result;
+        if (options.config.snapshot.reportFile) {
+          await writeDecisionReport(identity, slotName, options.config.snapshot.reportFile);
+        }
+        await setPhase(identity, slotName, "snapshotted");
+        await identity.query("delete from identity.snapshot_names where slot_name = $1", [
+          slotName,
+        ]);
+        await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+        return result;
+      });
+      log.info("{loaded} accounts loaded", { ...loaded });
+      if (loaded.stragglers === 0) return counts;
+      // Names or public IDs taken by a concurrent writer: decide those again.
+      await redrawCollidingPublicIds(identity, slotName, random);
+    } catch (error) {
+      if (!(error instanceof PublicIdCollision)) throw error;
+      await redrawCollidingPublicIds(identity, slotName, random);
+    }
+  }
+}
+
+/** Runs `fn` in a transaction on `client`: committed when it returns, rolled back when it throws. */
+async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+  await client.query("begin");
+  try {
+    const result = await fn();
+    await client.query("commit");
+    return result;
   } catch (error) {
-    await identity.query("rollback");
+    await client.query("rollback");
     throw error;
   }
-  return counts;
 }
 
 /** Whether every row read from a finished range is still staged. */

@@ -13,28 +13,26 @@ export interface SnapshotCounts {
   reasons: Record<string, number>;
 }
 
-/** Counts the outcome of the run of `slotName` while its staged rows still exist. */
+/** Counts the decisions of the run of `slotName` while its staged rows still exist. */
 export async function countSnapshot(
   client: pg.ClientBase,
   slotName: string,
 ): Promise<SnapshotCounts> {
   const { rows } = await client.query<Record<string, string>>(
     `select count(*) as rows,
-            count(*) filter (where a.username = s.candidate and s.tier = 1) as exact,
-            count(*) filter (where a.username = s.candidate and s.tier = 2) as normalized,
-            count(*) filter (where a.username = s.candidate and s.tier = 3) as derived,
-            count(*) filter (where a.username is distinct from s.candidate) as fallbacks
+            count(*) filter (where n.decision <> 'fallback' and s.tier = 1) as exact,
+            count(*) filter (where n.decision <> 'fallback' and s.tier = 2) as normalized,
+            count(*) filter (where n.decision <> 'fallback' and s.tier = 3) as derived,
+            count(*) filter (where n.decision = 'fallback') as fallbacks
      from identity.snapshot_rows s
-     left join identity.accounts a on a.legacy_id = s.legacy_id
+     left join identity.snapshot_names n on n.legacy_id = s.legacy_id and n.slot_name = s.slot_name
      where s.slot_name = $1`,
     [slotName],
   );
   const { rows: reasonRows } = await client.query<{ reason: string; n: string }>(
     `select reason, count(*) as n
-     from identity.migration_report m
-     join identity.snapshot_rows s on s.legacy_id = m.legacy_id and s.slot_name = $1
-     cross join unnest(m.reasons) as reason
-     where m.source = 'snapshot'
+     from identity.snapshot_names n cross join unnest(n.reasons) as reason
+     where n.slot_name = $1 and n.decision <> 'exact'
      group by reason order by count(*) desc, reason`,
     [slotName],
   );
@@ -54,7 +52,7 @@ export async function countSnapshot(
 /**
  * Writes one JSON line per staged account to `path`: legacy id, the escaped
  * raw value, the decision (`exact`, `claimed` or `fallback`), tier, reasons and
- * the resulting username. Streams through a cursor inside a transaction.
+ * the username decided. Streams through a cursor inside a transaction.
  */
 export async function writeDecisionReport(
   client: pg.ClientBase,
@@ -68,15 +66,12 @@ export async function writeDecisionReport(
   try {
     await client.query(
       `declare decisions no scroll cursor for
-       select s.legacy_id, s.raw_value, a.username, a.username_source,
-              (array['exact', 'normalized', 'derived'])[s.tier] as tier,
-              coalesce(m.decision, 'exact') as decision, coalesce(m.reasons, '{}') as reasons
+       select s.legacy_id, s.raw_value, n.username, n.username_source,
+              (array['exact', 'normalized', 'derived'])[s.tier] as tier, n.decision,
+              case when n.decision = 'exact' then '{}' else n.reasons end as reasons
        from identity.snapshot_rows s
-       left join identity.accounts a on a.legacy_id = s.legacy_id
-       left join lateral (
-         select decision, reasons from identity.migration_report r
-         where r.legacy_id = s.legacy_id and r.source = 'snapshot'
-         order by report_id desc limit 1) m on true
+       left join identity.snapshot_names n
+         on n.legacy_id = s.legacy_id and n.slot_name = s.slot_name
        where s.slot_name = $1
        order by s.legacy_int nulls last, s.legacy_id`,
       [slotName],

@@ -1,0 +1,151 @@
+/**
+ * The snapshot's last step: the decided names become accounts, with their
+ * report rows, in one transaction. Into an empty accounts table the rows go
+ * without its secondary indexes, which are built afterwards in the same
+ * transaction (as pg_restore does): a crash rolls the whole load back,
+ * indexes included.
+ */
+import type pg from "../db/pg.ts";
+import { generatePublicId, type RandomSource } from "../policy/mod.ts";
+
+/** The unique constraints and index of `identity.accounts` a bulk load rebuilds. */
+const SECONDARY_INDEXES = [
+  {
+    drop: "alter table identity.accounts drop constraint accounts_legacy_id_key",
+    create:
+      "alter table identity.accounts add constraint accounts_legacy_id_key unique (legacy_id)",
+  },
+  {
+    drop: "alter table identity.accounts drop constraint accounts_public_id_key",
+    create:
+      "alter table identity.accounts add constraint accounts_public_id_key unique (public_id)",
+  },
+  {
+    drop: "alter table identity.accounts drop constraint accounts_username_key",
+    create: "alter table identity.accounts add constraint accounts_username_key unique (username)",
+  },
+  {
+    drop: "drop index identity.accounts_username_skeleton_idx",
+    create: "create index accounts_username_skeleton_idx on identity.accounts (username_skeleton)",
+  },
+] as const;
+
+/** What a load did. */
+export interface LoadResult {
+  loaded: number;
+  /** Whether the indexes were dropped and rebuilt around the load. */
+  bulk: boolean;
+  /** Staged accounts still without one (their name was taken meanwhile): assign again. */
+  stragglers: number;
+}
+
+/**
+ * Creates the accounts of every decided name of `slotName`, inside the open
+ * transaction on `client`.
+ *
+ * @throws {PublicIdCollision} when two staged accounts drew the same public ID
+ * (about one chance in 10^8 at a billion accounts, but never assumed away):
+ * roll back, {@linkcode redrawCollidingPublicIds}, and load again.
+ */
+export async function loadAccounts(client: pg.ClientBase, slotName: string): Promise<LoadResult> {
+  await client.query("lock table identity.accounts in share row exclusive mode");
+  const { rowCount: existing } = await client.query("select 1 from identity.accounts limit 1");
+  const bulk = existing === 0;
+  if (bulk) {
+    await client.query("lock table identity.accounts in access exclusive mode");
+    for (const index of SECONDARY_INDEXES) await client.query(index.drop);
+  }
+  const { rowCount } = await client.query(
+    `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
+       username_source, display_name, legacy_created_at, source_lsn)
+     select s.legacy_id, s.public_id, n.username, n.skeleton, n.username_source, s.display_name,
+            s.legacy_created_at, s.source_lsn
+     from identity.snapshot_names n
+     join identity.snapshot_rows s on s.legacy_id = n.legacy_id and s.slot_name = n.slot_name
+     where n.slot_name = $1
+       ${
+      bulk
+        ? ""
+        : "and not exists (select 1 from identity.accounts a where a.legacy_id = n.legacy_id)"
+    }
+     ${bulk ? "" : "on conflict do nothing"}`,
+    [slotName],
+  );
+  await client.query(
+    `insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
+       username, source, source_lsn)
+     select s.legacy_id, s.raw_value, (array['exact', 'normalized', 'derived'])[s.tier],
+            n.decision, n.reasons, n.username, 'snapshot', s.source_lsn
+     from identity.snapshot_names n
+     join identity.snapshot_rows s on s.legacy_id = n.legacy_id and s.slot_name = n.slot_name
+     ${
+      bulk
+        ? ""
+        : "join identity.accounts a on a.legacy_id = n.legacy_id and a.username = n.username"
+    }
+     where n.slot_name = $1 and n.decision <> 'exact'`,
+    [slotName],
+  );
+  if (bulk) {
+    for (const index of SECONDARY_INDEXES) {
+      await client.query(index.create).catch((error) => {
+        if ((error as { code?: string }).code === "23505" && /public_id/.test(String(error))) {
+          throw new PublicIdCollision(slotName, { cause: error });
+        }
+        throw error;
+      });
+    }
+  }
+  const stragglers = bulk ? 0 : await forgetUnloaded(client, slotName);
+  return { loaded: rowCount ?? 0, bulk, stragglers };
+}
+
+/** Two staged accounts drew the same public ID. */
+export class PublicIdCollision extends Error {
+  override name = "PublicIdCollision";
+  constructor(slotName: string, options?: ErrorOptions) {
+    super(`Cannot load the accounts of run "${slotName}": two drew the same public ID`, options);
+  }
+}
+
+/**
+ * Draws new public IDs for staged accounts whose ID another staged or existing
+ * account has, until none does.
+ */
+export async function redrawCollidingPublicIds(
+  client: pg.ClientBase,
+  slotName: string,
+  random: RandomSource,
+): Promise<void> {
+  while (true) {
+    const { rows } = await client.query<{ legacy_id: string }>(
+      `select s.legacy_id from identity.snapshot_rows s
+       where s.slot_name = $1 and (
+         s.public_id in (select public_id from identity.snapshot_rows where slot_name = $1
+                         group by public_id having count(*) > 1)
+         or exists (select 1 from identity.accounts a where a.public_id = s.public_id))`,
+      [slotName],
+    );
+    if (rows.length === 0) return;
+    await client.query(
+      `update identity.snapshot_rows s set public_id = d.public_id
+       from unnest($2::text[], $3::text[]) as d(legacy_id, public_id)
+       where s.slot_name = $1 and s.legacy_id = d.legacy_id`,
+      [slotName, rows.map((r) => r.legacy_id), rows.map(() => generatePublicId(random))],
+    );
+  }
+}
+
+/**
+ * Drops the decisions of staged accounts that did not get theirs (a concurrent
+ * writer took the name, or the public ID); returns how many.
+ */
+async function forgetUnloaded(client: pg.ClientBase, slotName: string): Promise<number> {
+  const { rowCount } = await client.query(
+    `delete from identity.snapshot_names n
+     where n.slot_name = $1
+       and not exists (select 1 from identity.accounts a where a.legacy_id = n.legacy_id)`,
+    [slotName],
+  );
+  return rowCount ?? 0;
+}
