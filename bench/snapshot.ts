@@ -114,7 +114,7 @@ async function snapshotProcess(url: string) {
     args: ["run", "-A", MAIN, "snapshot"],
     env: {
       LEGACY_DATABASE_URL: url,
-      LOG_LEVEL: "warning",
+      LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
       SNAPSHOT_RANGE_SIZE: values["range-size"]!,
       ...(values.workers ? { SNAPSHOT_WORKERS: values.workers } : {}),
     },

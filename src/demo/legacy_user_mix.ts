@@ -73,11 +73,11 @@ export type LegacyUserCategory = (typeof LEGACY_USER_CATEGORIES)[number];
 type Row = [rate: number, description: string, examples: string[]];
 
 const MIX: Record<LegacyUserCategory, Row> = {
-  plain: [0.7488, "valid lower-case handle from a pool of popular names", [
+  plain: [0.7488, "valid lower-case handle, mostly one of a kind; a few bare popular names", [
     "alex",
-    "alex_92",
+    "alex48213",
     "maria.silva",
-    "pixel_alex",
+    "pixel_alex_92",
   ]],
   case_variant: [0.06, "valid once ASCII-lower-cased; collides with the plain ones", [
     "Alex",

@@ -107,16 +107,20 @@ cross join lateral (select (h.h1 & ${BUCKETS - 1})::int as bucket, ((h.h1 >> 20)
 -- offset 0: look the words up once per row, not once per use (it also plans ~8x faster).
 cross join lateral (select ${pick(FIRST_NAMES, firstIndex)} as first,
   ${sqlPick(LAST_NAMES, "y")} as last, ${sqlPick(HANDLE_WORDS, "w")} as word offset 0) n
+-- A legacy table kept its usernames unique, so most handles are one of a kind; a few bare
+-- popular names (and the case variants built from them) are the contested ones.
 cross join lateral (select case
-  when form < 30 then first
-  when form < 50 then first || d % 100
-  when form < 56 then first || 1950 + d % 60
-  when form < 64 then first || '_' || d % 1000
-  when form < 74 then first || '.' || last
-  when form < 81 then first || '_' || last
-  when form < 87 then first || last
-  when form < 92 then left(first, 1) || last
-  when form < 96 then word || '_' || first
-  else word || first || d % 100 end as plain) p
+  when form < 4 then first
+  when form < 10 then first || d % 100
+  when form < 30 then first || j % 100000
+  when form < 40 then first || 1950 + d % 60 || '_' || t
+  when form < 50 then first || '_' || j % 1000000
+  when form < 60 then first || '.' || last || t % 1000
+  when form < 66 then first || '.' || last
+  when form < 74 then first || '_' || last || d % 100
+  when form < 82 then first || last || j % 10000
+  when form < 90 then left(first, 1) || last || t
+  when form < 95 then word || '_' || first || d % 1000
+  else word || first || j % 100000 end as plain) p
 cross join lateral (select ${byCategory("bucket", (c) => MESSY_USERNAME_SQL[c])} as username) u`;
 }

@@ -191,7 +191,7 @@ Deno.test("a generated 20,000-row legacy table", async (t) => {
           "where lower(username) = 'alex' group by 1",
       );
       const counts = Object.fromEntries(alex.map((r) => [r.username, r.n]));
-      assert.ok(counts.alex > 100, `alex ${counts.alex} times`);
+      assert.ok(counts.alex > 25, `alex ${counts.alex} times`);
       assert.ok(counts.Alex > 0 && counts.ALEX > 0, JSON.stringify(counts));
     });
 

@@ -99,6 +99,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
     while (true) {
       if ((await readSyncState(identity, slotName))!.phase === "snapshotting") {
         const source = runSnapshotSource(options.legacyUrl, { slotName, ...snapshot });
+        const started = performance.now();
         try {
           await readRanges({
             legacyUrl: options.legacyUrl,
@@ -111,6 +112,10 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
             protectedSkeletons: protectedSkeletons(config.protectedNames),
             progress,
           }, source);
+          log.info("ranges read: {rows} rows staged by this process", {
+            rows: progress.readHere,
+            seconds: elapsed(started),
+          });
         } finally {
           await source.close();
           await run.exported?.close();
@@ -175,25 +180,32 @@ async function resolveNames(
   }
   if (state.phase === "snapshotting") {
     progress.phase = "claiming";
+    const started = performance.now();
     const { claimed } = await inTransaction(identity, async () => {
       const result = await claimContestedNames(identity, slotName);
       await setPhase(identity, slotName, "assigning");
       return result;
     });
-    log.info("contested names resolved: {claimed} accounts won their names", { claimed });
+    log.info("contested names resolved: {claimed} accounts won their names", {
+      claimed,
+      seconds: elapsed(started),
+    });
   }
   while (true) {
     progress.phase = "assigning";
+    let started = performance.now();
     const reader = await connect(options.identityUrl);
     try {
-      await assignFallbacks(reader, identity, slotName, {
+      const { assigned } = await assignFallbacks(reader, identity, slotName, {
         random,
         onProgress: (assigned) => progress.assigned = assigned,
       });
+      log.info("{assigned} fallback names assigned", { assigned, seconds: elapsed(started) });
     } finally {
       await reader.end();
     }
     progress.phase = "loading";
+    started = performance.now();
     const counts = await countSnapshot(identity, slotName);
     try {
       const loaded = await inTransaction(identity, async () => {
@@ -209,7 +221,7 @@ async function resolveNames(
         await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
         return result;
       });
-      log.info("{loaded} accounts loaded", { ...loaded });
+      log.info("{loaded} accounts loaded", { ...loaded, seconds: elapsed(started) });
       if (loaded.stragglers === 0) return counts;
       // Names or public IDs taken by a concurrent writer: decide those again.
       await redrawCollidingPublicIds(identity, slotName, random);
@@ -350,6 +362,10 @@ function outcome(
     rowsRead: progress.readHere,
     workers: dryRun ? 1 : config.snapshot.workers,
   };
+}
+
+function elapsed(started: number): number {
+  return Number(((performance.now() - started) / 1_000).toFixed(3));
 }
 
 async function connect(url: string): Promise<pg.Client> {
