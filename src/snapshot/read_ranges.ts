@@ -1,12 +1,13 @@
 /**
  * Stage one of the snapshot: workers claim ranges, read them under the run's
  * snapshot, judge every row by the policy and stage the decisions. A range's
- * claim, its staged rows and its "done" mark commit together.
+ * claim, its staged rows and its "done" mark commit together. Each worker is
+ * a thread of its own (a Web Worker), so the policy runs on every core.
  */
 import { decideName } from "../apply/name_decision.ts";
 import { stageDecisions } from "../apply/stage_decisions.ts";
 import pg from "../db/pg.ts";
-import type { RandomSource } from "../policy/mod.ts";
+import { cryptoRandom, protectedSkeletons, type RandomSource } from "../policy/mod.ts";
 import { claimRange, completeRange, rangeProgress, type SnapshotRange } from "./claim_range.ts";
 import {
   createSlotWithSnapshot,
@@ -14,47 +15,34 @@ import {
   importSnapshot,
 } from "./exported_snapshot.ts";
 import type { LegacyTable } from "./legacy_table.ts";
-import type { SnapshotProgress } from "./progress.ts";
 import { readRange } from "./read_range.ts";
 
-/** Where a worker's reads come from: a snapshot and the LSN its rows are current at. */
-export interface SnapshotSource {
-  /** Opens the snapshot transaction on `legacy`; returns the LSN rows read in it are current at. */
-  begin(legacy: pg.ClientBase): Promise<string>;
-  /** Lets go of any slot this source created. */
-  close(): Promise<void>;
+/** A snapshot the workers import, and the LSN the rows read under it are current at. */
+export interface ReadSnapshot {
+  snapshotName: string;
+  lsn: string;
 }
 
 /**
- * Reads under the run's exported snapshot while it can be imported; once its
- * exporter has gone (a resumed or joining process), under a snapshot exported
- * by a temporary slot of this process, whose consistent point is exact too.
+ * The snapshot this process reads under: the run's own export when this
+ * process created the slot; otherwise (a resumed or joining process) one
+ * exported by a temporary slot of its own, whose consistent point is exact too.
+ * Close it once the workers are done.
  */
-export function runSnapshotSource(
+export async function openReadSnapshot(
   legacyUrl: string,
-  run: { slotName: string; snapshotName: string | null; consistentPoint: string | null },
-): SnapshotSource {
-  let temporary: Promise<ExportedSnapshot> | undefined;
-  const fresh = () =>
-    temporary ??= createSlotWithSnapshot(
-      legacyUrl,
-      `${run.slotName.slice(0, 40)}_t${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
-      { temporary: true },
-    );
+  slotName: string,
+  exported?: ExportedSnapshot,
+): Promise<ReadSnapshot & { close(): Promise<void> }> {
+  const snapshot = exported ?? await createSlotWithSnapshot(
+    legacyUrl,
+    `${slotName.slice(0, 40)}_t${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
+    { temporary: true },
+  );
   return {
-    async begin(legacy) {
-      if (!temporary && run.snapshotName && run.consistentPoint) {
-        if (await importSnapshot(legacy, run.snapshotName)) return run.consistentPoint;
-      }
-      const snapshot = await fresh();
-      if (!(await importSnapshot(legacy, snapshot.snapshotName))) {
-        throw new Error(`Cannot import the snapshot of temporary slot "${snapshot.slotName}"`);
-      }
-      return snapshot.consistentPoint;
-    },
-    async close() {
-      if (temporary) await (await temporary).close();
-    },
+    snapshotName: snapshot.snapshotName,
+    lsn: snapshot.consistentPoint,
+    close: () => snapshot.close(),
   };
 }
 
@@ -63,17 +51,8 @@ export interface StageRangeContext {
   table: LegacyTable;
   random: RandomSource;
   protectedSkeletons: ReadonlySet<string>;
-  progress: SnapshotProgress;
-}
-
-/** What the workers share. */
-export interface ReadRangesContext extends StageRangeContext {
-  legacyUrl: string;
-  identityUrl: string;
-  slotName: string;
-  workers: number;
-  /** Prefix of the worker names stored in `claimed_by`. */
-  workerName: string;
+  /** Told of every batch of rows staged. */
+  onRows: (rows: number) => void;
 }
 
 /**
@@ -86,11 +65,10 @@ export async function stageRange(
   identity: pg.ClientBase,
   context: StageRangeContext,
   range: SnapshotRange,
-  options: { lsn: string; signal?: AbortSignal },
+  options: { lsn: string },
 ): Promise<number> {
   let rows = 0;
   for await (const batch of readRange(legacy, context.table, range, { lsn: options.lsn })) {
-    if (options.signal?.aborted) throw new Error("snapshot aborted: another worker failed");
     const decisions = batch.map((change) =>
       decideName(change, {
         protectedSkeletons: context.protectedSkeletons,
@@ -99,58 +77,60 @@ export async function stageRange(
     );
     await stageDecisions(identity, range, decisions);
     rows += batch.length;
-    context.progress.addRows(batch.length);
+    context.onRows(batch.length);
   }
   await completeRange(identity, range, rows);
   return rows;
 }
 
-/** Runs `context.workers` workers until every range of the run is done. */
-export async function readRanges(
-  context: ReadRangesContext,
-  source: SnapshotSource,
-): Promise<void> {
-  const abort = new AbortController();
-  const workers = Array.from(
-    { length: context.workers },
-    (_, i) =>
-      runWorker(context, source, `${context.workerName}/${i + 1}`, abort.signal).catch((error) => {
-        abort.abort();
-        throw error;
-      }),
-  );
-  const results = await Promise.allSettled(workers);
-  const failure = results.find((r) => r.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+/** Everything a range worker needs, as plain data it can receive in a message. */
+export interface RangeWorkerInit {
+  legacyUrl: string;
+  identityUrl: string;
+  table: LegacyTable;
+  slotName: string;
+  /** Stored in `claimed_by`: host, process and worker number. */
+  workerName: string;
+  snapshot: ReadSnapshot;
+  protectedNames: string[];
 }
 
 /** Polling interval while other processes finish the last ranges. */
 const WAIT_FOR_OTHERS_MS = 500;
 
-async function runWorker(
-  context: ReadRangesContext,
-  source: SnapshotSource,
-  name: string,
-  signal: AbortSignal,
+/** One worker: claims and stages ranges until every range of the run is done. */
+export async function runRangeWorker(
+  init: RangeWorkerInit,
+  onRows: (rows: number) => void,
 ): Promise<void> {
-  const legacy = new pg.Client({ connectionString: context.legacyUrl });
-  const identity = new pg.Client({ connectionString: context.identityUrl });
+  const legacy = new pg.Client({ connectionString: init.legacyUrl });
+  const identity = new pg.Client({ connectionString: init.identityUrl });
   await Promise.all([legacy.connect(), identity.connect()]);
+  const context: StageRangeContext = {
+    table: init.table,
+    random: cryptoRandom,
+    protectedSkeletons: protectedSkeletons(init.protectedNames),
+    onRows,
+  };
   try {
-    const lsn = await source.begin(legacy);
-    while (!signal.aborted) {
+    if (!(await importSnapshot(legacy, init.snapshot.snapshotName))) {
+      throw new Error(
+        `Cannot read the legacy table: snapshot "${init.snapshot.snapshotName}" is gone`,
+      );
+    }
+    while (true) {
       await identity.query("begin");
-      const range = await claimRange(identity, context.slotName, name);
+      const range = await claimRange(identity, init.slotName, init.workerName);
       if (!range) {
         await identity.query("rollback");
-        const { ranges, done } = await rangeProgress(identity, context.slotName);
+        const { ranges, done } = await rangeProgress(identity, init.slotName);
         if (done === ranges) break;
         // Other processes hold the last ranges; wait, and take over any they abandon.
         await new Promise((resolve) => setTimeout(resolve, WAIT_FOR_OTHERS_MS));
         continue;
       }
       try {
-        await stageRange(legacy, identity, context, range, { lsn, signal });
+        await stageRange(legacy, identity, context, range, { lsn: init.snapshot.lsn });
         await identity.query("commit");
       } catch (error) {
         await identity.query("rollback").catch(() => {});
@@ -160,5 +140,49 @@ async function runWorker(
   } finally {
     await legacy.query("rollback").catch(() => {});
     await Promise.all([legacy.end(), identity.end()]);
+  }
+}
+
+/** What {@linkcode readRanges} needs besides the snapshot. */
+export interface ReadRangesOptions {
+  workers: number;
+  onRows: (rows: number) => void;
+}
+
+/** A message from a range worker thread. */
+type WorkerMessage =
+  | { type: "rows"; rows: number }
+  | { type: "done" }
+  | { type: "error"; message: string };
+
+/** Runs `options.workers` worker threads until every range of the run is done. */
+export async function readRanges(
+  init: Omit<RangeWorkerInit, "workerName"> & { workerName: string },
+  options: ReadRangesOptions,
+): Promise<void> {
+  const threads: Worker[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: options.workers }, (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const thread = new Worker(new URL("./range_worker.ts", import.meta.url), {
+            type: "module",
+          });
+          threads.push(thread);
+          thread.onmessage = (event: MessageEvent<WorkerMessage>) => {
+            const message = event.data;
+            if (message.type === "rows") options.onRows(message.rows);
+            else if (message.type === "done") resolve();
+            else reject(new Error(message.message));
+          };
+          thread.onerror = (event) => {
+            event.preventDefault();
+            reject(new Error(`range worker ${i + 1} failed: ${event.message}`));
+          };
+          thread.postMessage({ ...init, workerName: `${init.workerName}/${i + 1}` });
+        })),
+    );
+  } finally {
+    for (const thread of threads) thread.terminate();
   }
 }

@@ -11,7 +11,7 @@ import {
   PublicIdCollision,
   redrawCollidingPublicIds,
 } from "../apply/load_accounts.ts";
-import { createSyncState, readSyncState, setPhase, type SyncState } from "../apply/sync_state.ts";
+import { createSyncState, readSyncState, setPhase } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import pg from "../db/pg.ts";
@@ -21,7 +21,7 @@ import { claimRange, insertRanges, rangeProgress } from "./claim_range.ts";
 import { inspectLegacyTable, type LegacyTable } from "./legacy_table.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
-import { readRanges, runSnapshotSource, stageRange } from "./read_ranges.ts";
+import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
 import { setupRun } from "./setup_run.ts";
 import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
 
@@ -93,12 +93,10 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
       workers: config.snapshot.workers,
       joined: run.exported === undefined,
     });
-    let snapshot: Pick<SyncState, "snapshotName" | "consistentPoint"> = run.exported
-      ? { snapshotName: run.exported.snapshotName, consistentPoint: run.exported.consistentPoint }
-      : run.state;
     while (true) {
       if ((await readSyncState(identity, slotName))!.phase === "snapshotting") {
-        const source = runSnapshotSource(options.legacyUrl, { slotName, ...snapshot });
+        const snapshot = await openReadSnapshot(options.legacyUrl, slotName, run.exported);
+        run.exported = undefined;
         const started = performance.now();
         try {
           await readRanges({
@@ -106,30 +104,23 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
             identityUrl: options.identityUrl,
             table,
             slotName,
-            workers: config.snapshot.workers,
             workerName: `${Deno.hostname()}:${Deno.pid}`,
-            random: options.random ?? cryptoRandom,
-            protectedSkeletons: protectedSkeletons(config.protectedNames),
-            progress,
-          }, source);
+            snapshot: { snapshotName: snapshot.snapshotName, lsn: snapshot.lsn },
+            protectedNames: config.protectedNames,
+          }, { workers: config.snapshot.workers, onRows: (rows) => progress.addRows(rows) });
           log.info("ranges read: {rows} rows staged by this process", {
             rows: progress.readHere,
             seconds: elapsed(started),
           });
         } finally {
-          await source.close();
-          await run.exported?.close();
-          run.exported = undefined;
+          await snapshot.close();
         }
       }
       await identity.query("select pg_advisory_lock(hashtext($1))", [lock]);
       try {
         const resolved = await resolveNames(identity, options, progress);
-        if (resolved === "restage") {
-          // The exported snapshot is gone by now: the re-read uses a fresh one.
-          snapshot = { snapshotName: null, consistentPoint: null };
-          continue;
-        }
+        // The staged rows were lost: read again, under a fresh snapshot.
+        if (resolved === "restage") continue;
         return outcome(
           resolved === null ? "already-complete" : "completed",
           resolved,
@@ -325,7 +316,7 @@ async function dryRunStages(
     table,
     random,
     protectedSkeletons: protectedSkeletons(config.protectedNames),
-    progress,
+    onRows: (rows: number) => progress.addRows(rows),
   };
   while (true) {
     const range = await claimRange(identity, slotName, "dry-run");
