@@ -28,11 +28,13 @@ const CONTRACT: Record<string, string[]> = {
   snapshot_ranges: ["slot_name", "range_no", "lower_key", "upper_key", "status", "rows_read"],
 };
 
+let seed = 1_000;
+
 async function insertAccount(
   client: pg.Client,
   values: { legacyId?: string | null; publicId?: string; username: string },
 ) {
-  const publicId = values.publicId ?? generatePublicId(seededRandom(values.username.length + 7));
+  const publicId = values.publicId ?? generatePublicId(seededRandom(++seed));
   return await client.query(
     `insert into identity.accounts (legacy_id, public_id, username, username_skeleton, username_source)
      values ($1, $2, $3, $3, 'exact') returning account_id`,

@@ -57,9 +57,9 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
   }
   const { rowCount } = await client.query(
     `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
-       username_source, display_name, legacy_created_at, source_lsn)
+       username_source, display_name, legacy_username, legacy_created_at, source_lsn)
      select s.legacy_id, s.public_id, n.username, n.skeleton, n.username_source, s.display_name,
-            s.legacy_created_at, s.source_lsn
+            s.raw_value, s.legacy_created_at, s.source_lsn
      from identity.snapshot_names n
      join identity.snapshot_rows s on s.legacy_id = n.legacy_id and s.slot_name = n.slot_name
      where n.slot_name = $1
