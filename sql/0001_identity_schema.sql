@@ -37,7 +37,7 @@ create index accounts_username_skeleton_idx on identity.accounts (username_skele
 comment on column identity.accounts.account_id is 'internal key; never exposed';
 comment on column identity.accounts.public_id is 'opaque profile id (/u/{public_id}); written once, never updated, never reused';
 comment on column identity.accounts.username_skeleton is 'UTS #39 confusable skeleton without separators; look-alike key, not unique';
-comment on column identity.accounts.source_lsn is 'commit end LSN of the last legacy change applied to this account (the consistent point for rows read by the snapshot)';
+comment on column identity.accounts.source_lsn is 'commit LSN of the last legacy transaction applied to this account; one byte before the consistent point for rows the snapshot read';
 comment on column identity.accounts.legacy_username is 'the legacy username as last seen, escaped as in the report: tells a legacy rename from any other update';
 
 -- The database itself refuses what must never happen, whoever writes.

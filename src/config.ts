@@ -44,6 +44,16 @@ export interface Config {
     /** Legacy rows the demo generates. */
     rows: number;
   };
+  sync: {
+    /** Days a released name (deleted or renamed account) stays on hold. */
+    holdDays: number;
+    /** Seconds between heartbeat messages on the legacy database. */
+    heartbeatSeconds: number;
+    /** Changes per target transaction, at most (a bigger source transaction is split). */
+    batchChanges: number;
+    /** Milliseconds a batch waits for more source transactions before it commits. */
+    batchMs: number;
+  };
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -78,6 +88,10 @@ export const SETTINGS = {
   dryRun: { env: "SNAPSHOT_DRY_RUN", flag: "dry-run" },
   reportFile: { env: "SNAPSHOT_REPORT_FILE", flag: "report" },
   demoRows: { env: "DEMO_ROWS", flag: "rows" },
+  holdDays: { env: "HOLD_DAYS", flag: "hold-days" },
+  heartbeatSeconds: { env: "HEARTBEAT_SECONDS", flag: "heartbeat-seconds" },
+  batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
+  batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
 } as const;
 
 /** Settings given as bare flags (`--dry-run`), true when present. */
@@ -157,6 +171,10 @@ const SCHEMAS = {
     .transform((value) => value === "true" || value === "1"),
   reportFile: z.string().min(1, "must be a file path").optional(),
   demoRows: integer(100_000, 0, 1_000_000_000),
+  holdDays: integer(90, 0, 36_500),
+  heartbeatSeconds: integer(5, 1, 3_600),
+  batchChanges: integer(5_000, 1, 1_000_000),
+  batchMs: integer(200, 1, 60_000),
 } satisfies Record<SettingKey, z.ZodType>;
 
 /** The raw inputs: the environment and the flags given on the command line. */
@@ -215,6 +233,12 @@ export function parseConfig(sources: ConfigSources): Config {
       reportFile: value("reportFile"),
     },
     demo: { rows: value("demoRows") },
+    sync: {
+      holdDays: value("holdDays"),
+      heartbeatSeconds: value("heartbeatSeconds"),
+      batchChanges: value("batchChanges"),
+      batchMs: value("batchMs"),
+    },
   };
 }
 

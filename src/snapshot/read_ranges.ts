@@ -16,8 +16,13 @@ import {
 } from "./exported_snapshot.ts";
 import type { LegacyTable } from "./legacy_table.ts";
 import { readRange } from "./read_range.ts";
+import { lsnBefore } from "../replication/lsn.ts";
 
-/** A snapshot the workers import, and the LSN the rows read under it are current at. */
+/**
+ * A snapshot the workers import, and the version its rows carry: one byte
+ * before its consistent point, so that the stream's guard (apply a change when
+ * its commit LSN is greater) applies exactly the transactions the snapshot lacks.
+ */
 export interface ReadSnapshot {
   snapshotName: string;
   lsn: string;
@@ -41,7 +46,8 @@ export async function openReadSnapshot(
   );
   return {
     snapshotName: snapshot.snapshotName,
-    lsn: snapshot.consistentPoint,
+    // The stream delivers only transactions committed at or after the consistent point.
+    lsn: lsnBefore(snapshot.consistentPoint),
     close: () => snapshot.close(),
   };
 }
