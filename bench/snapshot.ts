@@ -111,7 +111,7 @@ async function inDatabaseMigration(client: pg.Client, rows: number): Promise<{ s
 async function snapshotProcess(url: string) {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "snapshot"],
+    args: ["run", "-A", ...v8Flags(), MAIN, "snapshot"],
     env: {
       LEGACY_DATABASE_URL: url,
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
@@ -131,6 +131,13 @@ async function snapshotProcess(url: string) {
   if (!output.success) throw new Error(`snapshot failed with exit code ${output.code}`);
   const summary = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
   return { seconds, summary, peakRssMb: peakKb === null ? null : Math.round(peakKb / 1024) };
+}
+
+/** V8 flags of the snapshot process, as the `snapshot` task passes them. */
+function v8Flags(): string[] {
+  const task = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks
+    .snapshot.command as string;
+  return task.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
 }
 
 /** The process's peak resident set (VmHWM) in kB, where the kernel tells it. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { migrate } from "../src/db/migrate.ts";
 import { runSnapshot } from "../src/snapshot/run_snapshot.ts";
 import {
   accountsOf,
@@ -9,9 +10,23 @@ import {
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, withClient } from "./support/test_database.ts";
 
+/** The constraints and indexes of identity.accounts, as the catalog defines them. */
+function accountsDefinitions(db: { url: string }): Promise<string[]> {
+  return withClient(db.url, async (client) =>
+    (await client.query(
+      `select conname || ' ' || pg_get_constraintdef(oid) as d from pg_constraint
+       where conrelid = 'identity.accounts'::regclass
+       union all
+       select indexdef from pg_indexes where schemaname = 'identity' and tablename = 'accounts'
+       order by 1`,
+    )).rows.map((r) => r.d));
+}
+
 Deno.test("snapshot gives every legacy account a username and public ID, and verify agrees", async () => {
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 5_000);
+  await migrate(db.url);
+  const definitions = await accountsDefinitions(db);
 
   const result = await runCli(db, ["snapshot"], { SNAPSHOT_RANGE_SIZE: "700" });
 
@@ -29,6 +44,9 @@ Deno.test("snapshot gives every legacy account a username and public ID, and ver
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
   assert.equal((await accountsOf(db)).size, 5_000);
+  // The bulk load dropped and rebuilt them: every one is back, the same.
+  assert.deepEqual(await accountsDefinitions(db), definitions);
+  assert.ok(definitions.length >= 8, definitions.join("\n"));
 });
 
 Deno.test("snapshot claims the same names whatever the workers, range sizes and finishing order", async () => {

@@ -8,27 +8,32 @@
 import type pg from "../db/pg.ts";
 import { generatePublicId, type RandomSource } from "../policy/mod.ts";
 
-/** The unique constraints and index of `identity.accounts` a bulk load rebuilds. */
-const SECONDARY_INDEXES = [
-  {
-    drop: "alter table identity.accounts drop constraint accounts_legacy_id_key",
-    create:
-      "alter table identity.accounts add constraint accounts_legacy_id_key unique (legacy_id)",
-  },
-  {
-    drop: "alter table identity.accounts drop constraint accounts_public_id_key",
-    create:
-      "alter table identity.accounts add constraint accounts_public_id_key unique (public_id)",
-  },
-  {
-    drop: "alter table identity.accounts drop constraint accounts_username_key",
-    create: "alter table identity.accounts add constraint accounts_username_key unique (username)",
-  },
-  {
-    drop: "drop index identity.accounts_username_skeleton_idx",
-    create: "create index accounts_username_skeleton_idx on identity.accounts (username_skeleton)",
-  },
-] as const;
+/** A constraint or index of `identity.accounts` that a bulk load drops and builds again. */
+interface Rebuilt {
+  drop: string;
+  create: string;
+}
+
+/**
+ * The unique and check constraints and the plain indexes of the accounts
+ * table, read from the catalog (so the migrations stay the one definition),
+ * all but the primary key.
+ */
+async function secondaryIndexes(client: pg.ClientBase): Promise<Rebuilt[]> {
+  const { rows } = await client.query<Rebuilt>(
+    `select format('alter table identity.accounts drop constraint %I', conname) as drop,
+            format('alter table identity.accounts add constraint %I %s', conname,
+                   pg_get_constraintdef(oid)) as create
+     from pg_constraint
+     where conrelid = 'identity.accounts'::regclass and contype in ('u', 'c')
+     union all
+     select format('drop index identity.%I', c.relname), pg_get_indexdef(i.indexrelid)
+     from pg_index i join pg_class c on c.oid = i.indexrelid
+     where i.indrelid = 'identity.accounts'::regclass
+       and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`,
+  );
+  return rows;
+}
 
 /** What a load did. */
 export interface LoadResult {
@@ -51,9 +56,10 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
   await client.query("lock table identity.accounts in share row exclusive mode");
   const { rowCount: existing } = await client.query("select 1 from identity.accounts limit 1");
   const bulk = existing === 0;
+  const rebuilt = bulk ? await secondaryIndexes(client) : [];
   if (bulk) {
     await client.query("lock table identity.accounts in access exclusive mode");
-    for (const index of SECONDARY_INDEXES) await client.query(index.drop);
+    for (const index of rebuilt) await client.query(index.drop);
   }
   const { rowCount } = await client.query(
     `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
@@ -87,7 +93,7 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
     [slotName],
   );
   if (bulk) {
-    for (const index of SECONDARY_INDEXES) {
+    for (const index of rebuilt) {
       await client.query(index.create).catch((error) => {
         if ((error as { code?: string }).code === "23505" && /public_id/.test(String(error))) {
           throw new PublicIdCollision(slotName, { cause: error });
