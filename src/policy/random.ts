@@ -8,9 +8,23 @@
 /** A function that returns `bytes` fresh random bytes. */
 export type RandomSource = (bytes: number) => Uint8Array;
 
-/** Random bytes from the platform CSPRNG (`crypto.getRandomValues`). */
+/** Bytes drawn from the CSPRNG at a time: one call serves ~350 public IDs. */
+const POOL_BYTES = 16_384;
+let pool = new Uint8Array(0);
+let used = 0;
+
+/**
+ * Random bytes from the platform CSPRNG (`crypto.getRandomValues`), drawn a
+ * pool at a time: every byte is handed out once, never reused.
+ */
 export function cryptoRandom(bytes: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(bytes));
+  if (bytes > POOL_BYTES) return crypto.getRandomValues(new Uint8Array(bytes));
+  if (used + bytes > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+    used = 0;
+  }
+  used += bytes;
+  return pool.subarray(used - bytes, used);
 }
 
 /** A deterministic, non-cryptographic source (mulberry32) for tests and reproducible runs. */

@@ -31,3 +31,10 @@ Deno.test("boundedRandom() passes bytes through until its limit, then throws", (
   assert.equal(random(4).length, 4);
   assert.throws(() => random(4), RangeError);
 });
+
+Deno.test("cryptoRandom() hands out fresh bytes across pool refills and for big requests", () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 2_000; i++) seen.add(cryptoRandom(45).join(","));
+  assert.equal(seen.size, 2_000);
+  assert.equal(cryptoRandom(60_000).length, 60_000);
+});
