@@ -33,8 +33,9 @@ export async function claimContestedNames(
   client: pg.ClientBase,
   slotName: string,
 ): Promise<{ claimed: number }> {
-  // Fresh statistics keep the planner to one sort and hash joins.
+  // Fresh statistics keep the planner to one sort and hash joins; memory keeps the sort off disk.
   await client.query("analyze identity.snapshot_rows");
+  await client.query("set local work_mem = '256MB'");
   const { rowCount } = await client.query(
     `insert into identity.snapshot_names (slot_name, username, legacy_id, username_source,
        skeleton, decision, reasons)

@@ -15,9 +15,10 @@ interface Rebuilt {
 }
 
 /**
- * The unique and check constraints and the plain indexes of the accounts
- * table, read from the catalog (so the migrations stay the one definition),
- * all but the primary key.
+ * The unique constraints and plain indexes of the accounts table, read from
+ * the catalog (so the migrations stay the one definition), all but the
+ * primary key. Check constraints stay: validating them again afterwards costs
+ * more than checking each row on the way in.
  */
 async function secondaryIndexes(client: pg.ClientBase): Promise<Rebuilt[]> {
   const { rows } = await client.query<Rebuilt>(
@@ -25,7 +26,7 @@ async function secondaryIndexes(client: pg.ClientBase): Promise<Rebuilt[]> {
             format('alter table identity.accounts add constraint %I %s', conname,
                    pg_get_constraintdef(oid)) as create
      from pg_constraint
-     where conrelid = 'identity.accounts'::regclass and contype in ('u', 'c')
+     where conrelid = 'identity.accounts'::regclass and contype = 'u'
      union all
      select format('drop index identity.%I', c.relname), pg_get_indexdef(i.indexrelid)
      from pg_index i join pg_class c on c.oid = i.indexrelid
@@ -53,6 +54,9 @@ export interface LoadResult {
  * roll back, {@linkcode redrawCollidingPublicIds}, and load again.
  */
 export async function loadAccounts(client: pg.ClientBase, slotName: string): Promise<LoadResult> {
+  // One big join and a few index builds: give them memory instead of disk.
+  await client.query("set local work_mem = '256MB'");
+  await client.query("set local maintenance_work_mem = '512MB'");
   await client.query("lock table identity.accounts in share row exclusive mode");
   const { rowCount: existing } = await client.query("select 1 from identity.accounts limit 1");
   const bulk = existing === 0;
