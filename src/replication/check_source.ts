@@ -1,0 +1,63 @@
+/**
+ * Checks, before subscribing, that the slot and publication can serve the
+ * stream, so that a gone or invalidated slot is a clear error rather than a
+ * server message halfway through START_REPLICATION.
+ */
+import type pg from "../db/pg.ts";
+import type { LegacyTable } from "../snapshot/legacy_table.ts";
+import { LegacyStreamError } from "./legacy_stream_error.ts";
+
+/** Where the stream reads. */
+export interface StreamSource {
+  slotName: string;
+  publicationName: string;
+  table: Pick<LegacyTable, "name" | "schema" | "table">;
+}
+
+const RESNAPSHOT = "re-snapshot with `deno task snapshot` (a new slot and a full copy)";
+
+/** Throws a `LegacyStreamError` unless the slot is a valid pgoutput slot of this database and the publication publishes the table. */
+export async function checkSource(client: pg.ClientBase, source: StreamSource): Promise<void> {
+  const { slotName, publicationName, table } = source;
+  // to_jsonb reads columns that only some majors have (invalidation_reason: 17+, conflicting: 16+).
+  const { rows: slots } = await client.query<{ slot: Record<string, unknown>; here: boolean }>(
+    `select to_jsonb(s) as slot, s.database = current_database() as here
+     from pg_replication_slots s where slot_name = $1`,
+    [slotName],
+  );
+  const found = slots[0];
+  if (!found) {
+    throw new LegacyStreamError(
+      "slot-missing",
+      `Cannot stream ${table.name}: replication slot "${slotName}" does not exist; ${RESNAPSHOT}`,
+    );
+  }
+  const { slot, here } = found;
+  if (slot.wal_status === "lost" || slot.invalidation_reason || slot.conflicting === true) {
+    const reason = slot.invalidation_reason ?? "wal_status is lost";
+    throw new LegacyStreamError(
+      "slot-lost",
+      `Cannot stream ${table.name}: replication slot "${slotName}" was invalidated (${reason}), so changes were lost; ${RESNAPSHOT}`,
+    );
+  }
+  if (slot.slot_type !== "logical" || slot.plugin !== "pgoutput" || !here) {
+    throw new LegacyStreamError(
+      "slot-unusable",
+      `Cannot stream ${table.name}: replication slot "${slotName}" is not a pgoutput slot of this database (it is ${slot.slot_type}, plugin ${slot.plugin}, database ${slot.database}); set SLOT_NAME`,
+    );
+  }
+  const { rows: publications } = await client.query<{ has_table: boolean }>(
+    `select exists (select 1 from pg_publication_tables
+                    where pubname = $1 and schemaname = $2 and tablename = $3) as has_table
+     from pg_publication where pubname = $1`,
+    [publicationName, table.schema, table.table],
+  );
+  if (!publications[0]?.has_table) {
+    throw new LegacyStreamError(
+      "publication-missing",
+      `Cannot stream ${table.name}: publication "${publicationName}" ${
+        publications[0] ? "does not publish it" : "does not exist"
+      }; the snapshot creates it (or run CREATE PUBLICATION "${publicationName}" FOR TABLE ${table.name})`,
+    );
+  }
+}

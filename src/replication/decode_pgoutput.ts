@@ -1,0 +1,232 @@
+/**
+ * Pgoutput messages → what the stream delivers (pure: no I/O). Only the legacy
+ * table's changes pass; its columns are found by name in every Relation
+ * message, so columns added or dropped beside the mapped ones change nothing.
+ */
+import type { Pgoutput } from "pg-logical-replication";
+import type { Config } from "../config.ts";
+import type { LegacyTable } from "../snapshot/legacy_table.ts";
+import type {
+  CommittedTransaction,
+  HeartbeatMessage,
+  LegacyChange,
+  SourceTransaction,
+} from "./legacy_change.ts";
+import { LegacyStreamError } from "./legacy_stream_error.ts";
+import { formatLsn, parseLsn } from "./lsn.ts";
+
+/** The prefix of the daemon's heartbeat messages (`pg_logical_emit_message(true, prefix, …)`). */
+export const HEARTBEAT_PREFIX = "identity_sync_heartbeat";
+
+/** One step for the stream's handler, in the order the source committed them. */
+export type StreamEvent =
+  | { type: "begin"; tx: SourceTransaction }
+  | { type: "change"; change: LegacyChange }
+  | { type: "commit"; tx: CommittedTransaction }
+  | { type: "heartbeat"; message: HeartbeatMessage };
+
+/** What the decoder needs to know of the legacy table. */
+export interface DecoderOptions {
+  table: Pick<LegacyTable, "name" | "schema" | "table" | "integerKey">;
+  /** Raw (unquoted) column names. */
+  columns: Config["legacyColumns"];
+}
+
+const SETTINGS = {
+  id: "LEGACY_ID_COLUMN",
+  username: "LEGACY_USERNAME_COLUMN",
+  createdAt: "LEGACY_CREATED_AT_COLUMN",
+  displayName: "LEGACY_DISPLAY_NAME_COLUMN",
+} as const;
+
+type Tuple = Record<string, unknown>;
+
+/**
+ * Turns the pgoutput messages of one replication session into stream events.
+ * A transaction is announced (`begin`) only once it changes the legacy table,
+ * so transactions of other tables, and empty ones, never reach the handler.
+ * Values must be PostgreSQL's text (see `RawTextPgoutputPlugin`).
+ */
+export class PgoutputDecoder {
+  readonly #options: DecoderOptions;
+  /** Relation OID → whether it is the legacy table. */
+  readonly #relations = new Map<number, boolean>();
+  #tx: SourceTransaction | null = null;
+  #begun = false;
+
+  constructor(options: DecoderOptions) {
+    this.#options = options;
+  }
+
+  /** Whether a source transaction has begun and not yet committed. */
+  get inTransaction(): boolean {
+    return this.#tx !== null;
+  }
+
+  /** The events `message` makes, in order; throws a `LegacyStreamError` on a missing column. */
+  decode(message: Pgoutput.Message): StreamEvent[] {
+    switch (message.tag) {
+      case "begin":
+        this.#tx = {
+          finalLsn: lsnOf(message.commitLsn, "begin"),
+          commitTime: dateOf(message.commitTime),
+          xid: message.xid,
+        };
+        this.#begun = false;
+        return [];
+      case "relation":
+        this.#relations.set(message.relationOid, this.#isLegacyTable(message));
+        return [];
+      case "insert":
+        if (!this.#mine(message.relation)) return [];
+        return this.#changes([this.#upsert(message.new)]);
+      case "update":
+        if (!this.#mine(message.relation)) return [];
+        return this.#changes(this.#update(message));
+      case "delete": {
+        if (!this.#mine(message.relation)) return [];
+        const id = this.#key(message.key ?? message.old ?? {});
+        if (id === undefined) throw this.#noKey("delete");
+        return this.#changes([this.#delete(id)]);
+      }
+      case "truncate":
+        if (!message.relations.some((relation) => relation && this.#mine(relation))) return [];
+        return this.#changes([{ kind: "truncate", lsn: this.#current().finalLsn }]);
+      case "message":
+        if (!message.transactional || message.prefix !== HEARTBEAT_PREFIX) return [];
+        return [{
+          type: "heartbeat",
+          message: {
+            lsn: message.messageLsn
+              ? lsnOf(message.messageLsn, "message")
+              : this.#current().finalLsn,
+            content: new TextDecoder().decode(message.content),
+            commitTime: this.#tx?.commitTime,
+          },
+        }];
+      case "commit": {
+        const tx = this.#tx;
+        const begun = this.#begun;
+        this.#tx = null;
+        this.#begun = false;
+        if (!tx || !begun) return [];
+        return [{ type: "commit", tx: { ...tx, endLsn: lsnOf(message.commitEndLsn, "commit") } }];
+      }
+      default:
+        return [];
+    }
+  }
+
+  #isLegacyTable(relation: Pgoutput.MessageRelation): boolean {
+    const { table, columns } = this.#options;
+    if (relation.schema !== table.schema || relation.name !== table.table) return false;
+    const present = new Set(relation.columns.map((column) => column.name));
+    for (const [field, setting] of Object.entries(SETTINGS)) {
+      const column = columns[field as keyof typeof SETTINGS];
+      if (column !== undefined && !present.has(column)) {
+        throw new LegacyStreamError(
+          "column-missing",
+          `Cannot decode changes of ${table.name}: it no longer has column "${column}" (${setting}); its replicated columns are ${
+            [...present].join(", ")
+          }`,
+        );
+      }
+    }
+    return true;
+  }
+
+  #mine(relation: Pgoutput.MessageRelation): boolean {
+    return this.#relations.get(relation.relationOid) ?? this.#isLegacyTable(relation);
+  }
+
+  #current(): SourceTransaction {
+    if (!this.#tx) {
+      throw new LegacyStreamError(
+        "replication-failed",
+        `Cannot decode changes of ${this.#options.table.name}: a change arrived outside a transaction`,
+      );
+    }
+    return this.#tx;
+  }
+
+  #changes(changes: LegacyChange[]): StreamEvent[] {
+    const tx = this.#current();
+    const events: StreamEvent[] = changes.map((change) => ({ type: "change", change }));
+    if (this.#begun) return events;
+    this.#begun = true;
+    return [{ type: "begin", tx }, ...events];
+  }
+
+  #update(message: Pgoutput.MessageUpdate): LegacyChange[] {
+    const old = message.key ?? message.old;
+    const oldId = old ? this.#key(old) : undefined;
+    // An unchanged key stored out of line comes only in the old key.
+    const newId = this.#key(message.new) ?? oldId;
+    if (newId === undefined) throw this.#noKey("update");
+    const upsert = this.#upsert(message.new, newId);
+    if (oldId === undefined || oldId === newId) return [upsert];
+    return [this.#delete(oldId), upsert];
+  }
+
+  #upsert(tuple: Tuple, id = this.#key(tuple)): LegacyChange {
+    if (id === undefined) throw this.#noKey("insert");
+    const { columns } = this.#options;
+    return {
+      kind: "upsert",
+      legacyId: id,
+      legacyInt: this.#options.table.integerKey ? id : null,
+      username: textOf(tuple, columns.username),
+      createdAt: textOf(tuple, columns.createdAt),
+      displayName: columns.displayName === undefined ? null : textOf(tuple, columns.displayName),
+      lsn: this.#current().finalLsn,
+    };
+  }
+
+  #delete(id: string): LegacyChange {
+    return {
+      kind: "delete",
+      legacyId: id,
+      legacyInt: this.#options.table.integerKey ? id : null,
+      username: undefined,
+      createdAt: undefined,
+      displayName: undefined,
+      lsn: this.#current().finalLsn,
+    };
+  }
+
+  #key(tuple: Tuple): string | undefined {
+    return textOf(tuple, this.#options.columns.id) ?? undefined;
+  }
+
+  #noKey(operation: string): LegacyStreamError {
+    const { table, columns } = this.#options;
+    return new LegacyStreamError(
+      "replication-failed",
+      `Cannot decode a ${operation} of ${table.name}: it carries no value of its key "${columns.id}" (check its REPLICA IDENTITY)`,
+    );
+  }
+}
+
+/** A column's text; `undefined` when unchanged and not sent (TOAST), never turned into null. */
+function textOf(tuple: Tuple, column: string): string | null | undefined {
+  const value = tuple[column];
+  if (value === undefined || value === null || typeof value === "string") return value;
+  throw new TypeError(
+    `Cannot decode column "${column}": expected PostgreSQL's text, got ${typeof value}`,
+  );
+}
+
+function lsnOf(lsn: string | null, message: string): string {
+  if (lsn === null) {
+    throw new LegacyStreamError(
+      "replication-failed",
+      `Cannot decode a ${message} message: it has no LSN`,
+    );
+  }
+  return formatLsn(parseLsn(lsn));
+}
+
+/** Pgoutput times are microseconds since the Unix epoch (the library moved them from 2000). */
+function dateOf(microseconds: unknown): Date {
+  return new Date(Number((microseconds as bigint) / 1000n));
+}

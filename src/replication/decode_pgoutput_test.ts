@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import type { Pgoutput } from "pg-logical-replication";
+import { HEARTBEAT_PREFIX, PgoutputDecoder, type StreamEvent } from "./decode_pgoutput.ts";
+import { LegacyStreamError } from "./legacy_stream_error.ts";
+
+const COLUMNS = { id: "id", username: "username", createdAt: "created_at", displayName: "name" };
+const TABLE = { name: "public.users", schema: "public", table: "users", integerKey: true };
+
+function relation(
+  relationOid: number,
+  columns: string[],
+  options: { name?: string; schema?: string } = {},
+): Pgoutput.MessageRelation {
+  return {
+    tag: "relation",
+    relationOid,
+    schema: options.schema ?? "public",
+    name: options.name ?? "users",
+    replicaIdentity: "default",
+    columns: columns.map((name) => ({
+      name,
+      flags: name === "id" ? 1 : 0,
+      typeOid: 25,
+      typeMod: -1,
+      typeSchema: null,
+      typeName: null,
+      parser: (text: string) => text,
+    })),
+    keyColumns: ["id"],
+  };
+}
+
+const USERS = relation(16384, ["id", "username", "created_at", "name"]);
+const OTHER = relation(16390, ["id", "note"], { name: "audit" });
+
+// The parser pads LSNs to 8 digits a half; the decoder prints them as PostgreSQL does.
+const begin: Pgoutput.MessageBegin = {
+  tag: "begin",
+  commitLsn: "00000000/0152AA50",
+  commitTime: 1_700_000_000_123_456n as unknown as bigint,
+  xid: 742,
+};
+const commit: Pgoutput.MessageCommit = {
+  tag: "commit",
+  flags: 0,
+  commitLsn: "00000000/0152AA50",
+  commitEndLsn: "00000000/0152AA80",
+  commitTime: begin.commitTime,
+};
+const row = (id: string, username?: string | null): Record<string, unknown> => ({
+  id,
+  username,
+  created_at: "2001-02-03 04:05:06.123456+00",
+  name: "Name",
+});
+
+function decodeAll(decoder: PgoutputDecoder, messages: Pgoutput.Message[]): StreamEvent[] {
+  return messages.flatMap((message) => decoder.decode(message));
+}
+
+Deno.test("PgoutputDecoder begins a transaction only when it changes the legacy table", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+
+  const events = decodeAll(decoder, [
+    USERS,
+    OTHER,
+    begin,
+    { tag: "insert", relation: OTHER, new: { id: "1", note: "x" } },
+    commit,
+    begin,
+    commit,
+  ]);
+
+  assert.deepEqual(events, []);
+  assert.equal(decoder.inTransaction, false);
+});
+
+Deno.test("PgoutputDecoder brackets an insert with begin and commit, at the transaction's LSNs", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+
+  const events = decodeAll(decoder, [
+    USERS,
+    begin,
+    { tag: "insert", relation: USERS, new: row("7", "Bob") },
+  ]);
+  assert.equal(decoder.inTransaction, true);
+  events.push(...decoder.decode(commit));
+
+  const tx = { finalLsn: "0/152AA50", commitTime: new Date(1_700_000_000_123), xid: 742 };
+  assert.deepEqual(events, [
+    { type: "begin", tx },
+    {
+      type: "change",
+      change: {
+        kind: "upsert",
+        legacyId: "7",
+        legacyInt: "7",
+        username: "Bob",
+        createdAt: "2001-02-03 04:05:06.123456+00",
+        displayName: "Name",
+        lsn: "0/152AA50",
+      },
+    },
+    { type: "commit", tx: { ...tx, endLsn: "0/152AA80" } },
+  ]);
+});
+
+Deno.test("PgoutputDecoder turns an update of the key into a delete and an upsert", async (t) => {
+  const cases: [string, Partial<Pgoutput.MessageUpdate>, string[]][] = [
+    ["old key (replica identity default)", { key: { id: "7" } }, ["delete 7", "upsert 8"]],
+    ["old row (replica identity full)", { old: row("7", "Bob") }, ["delete 7", "upsert 8"]],
+    ["same key in the old row", { old: row("8", "Bob") }, ["upsert 8"]],
+    ["no old key", {}, ["upsert 8"]],
+  ];
+  for (const [label, old, expected] of cases) {
+    await t.step(label, () => {
+      const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+      const events = decodeAll(decoder, [USERS, begin, {
+        tag: "update",
+        relation: USERS,
+        key: null,
+        old: null,
+        ...old,
+        new: row("8", "Bobby"),
+      }]);
+      const changes = events.flatMap((e) => e.type === "change" ? [e.change] : []);
+      assert.deepEqual(
+        changes.map((c) => c.kind === "truncate" ? c.kind : `${c.kind} ${c.legacyId}`),
+        expected,
+      );
+      const deleted = changes.find((c) => c.kind === "delete");
+      if (deleted) {
+        assert.deepEqual(deleted, {
+          kind: "delete",
+          legacyId: "7",
+          legacyInt: "7",
+          username: undefined,
+          createdAt: undefined,
+          displayName: undefined,
+          lsn: "0/152AA50",
+        });
+      }
+    });
+  }
+});
+
+Deno.test("PgoutputDecoder keeps unchanged TOAST values undefined, and nulls null", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+
+  const [, change] = decodeAll(decoder, [USERS, begin, {
+    tag: "update",
+    relation: USERS,
+    key: null,
+    old: null,
+    new: { id: "7", username: undefined, created_at: null, name: undefined },
+  }]);
+
+  assert.deepEqual(change, {
+    type: "change",
+    change: {
+      kind: "upsert",
+      legacyId: "7",
+      legacyInt: "7",
+      username: undefined,
+      createdAt: null,
+      displayName: undefined,
+      lsn: "0/152AA50",
+    },
+  });
+});
+
+Deno.test("PgoutputDecoder maps columns by name in every Relation message", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+  const drifted = relation(16384, ["extra", "name", "id", "created_at", "username"]);
+
+  const events = decodeAll(decoder, [USERS, drifted, begin, {
+    tag: "insert",
+    relation: drifted,
+    new: { extra: "x", ...row("9", "Zed") },
+  }]);
+
+  assert.equal(events.length, 2);
+  assert.equal((events[1] as { change: { username: string } }).change.username, "Zed");
+});
+
+Deno.test("PgoutputDecoder refuses a Relation message without a mapped column, naming it", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+
+  assert.throws(
+    () => decoder.decode(relation(16384, ["id", "username", "created_at"])),
+    (error: LegacyStreamError) => {
+      assert.equal(error.kind, "column-missing");
+      assert.match(error.message, /public\.users\b.*"name" \(LEGACY_DISPLAY_NAME_COLUMN\)/);
+      return true;
+    },
+  );
+  // Another table of that name in another schema is not the legacy table.
+  assert.deepEqual(decoder.decode(relation(1, ["id"], { schema: "archive" })), []);
+});
+
+Deno.test("PgoutputDecoder gives a null display name when none is configured, and text keys no number", () => {
+  const decoder = new PgoutputDecoder({
+    table: { ...TABLE, integerKey: false },
+    columns: { id: "id", username: "username", createdAt: "created_at" },
+  });
+
+  const [, event] = decodeAll(decoder, [USERS, begin, {
+    tag: "insert",
+    relation: USERS,
+    new: row("a1", "Ann"),
+  }]);
+
+  assert.deepEqual(
+    event,
+    {
+      type: "change",
+      change: {
+        kind: "upsert",
+        legacyId: "a1",
+        legacyInt: null,
+        username: "Ann",
+        createdAt: "2001-02-03 04:05:06.123456+00",
+        displayName: null,
+        lsn: "0/152AA50",
+      },
+    },
+  );
+});
+
+Deno.test("PgoutputDecoder passes truncates of the legacy table and transactional heartbeats only", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+  const message = (prefix: string, transactional: boolean): Pgoutput.MessageMessage => ({
+    tag: "message",
+    flags: transactional ? 1 : 0,
+    transactional,
+    messageLsn: "00000000/0152AA60",
+    prefix,
+    content: new TextEncoder().encode("2026-01-01T00:00:00Z"),
+  });
+  const truncate = (relations: Pgoutput.MessageRelation[]): Pgoutput.MessageTruncate => ({
+    tag: "truncate",
+    cascade: false,
+    restartIdentity: false,
+    relations,
+  });
+
+  const events = decodeAll(decoder, [
+    USERS,
+    OTHER,
+    message(HEARTBEAT_PREFIX, false),
+    begin,
+    message("someone_else", true),
+    message(HEARTBEAT_PREFIX, true),
+    truncate([OTHER]),
+    truncate([OTHER, USERS]),
+    commit,
+  ]);
+
+  assert.deepEqual(events.map((e) => e.type), ["heartbeat", "begin", "change", "commit"]);
+  assert.deepEqual(events[0], {
+    type: "heartbeat",
+    message: {
+      lsn: "0/152AA60",
+      content: "2026-01-01T00:00:00Z",
+      commitTime: new Date(1_700_000_000_123),
+    },
+  });
+  assert.deepEqual(events[2], { type: "change", change: { kind: "truncate", lsn: "0/152AA50" } });
+});

@@ -1,0 +1,279 @@
+/**
+ * The legacy change stream: tails the slot's pgoutput stream, hands the legacy
+ * table's changes to a handler in commit order, and tells the server only what
+ * the caller acknowledged. `pg-logical-replication` 2.5.0 is driven around its
+ * traps: its keep-alive timer (which acknowledges what was merely received) is
+ * off, keep-alives are answered here, and an acknowledgement is sent one byte
+ * short because the library adds one.
+ */
+import { LogicalReplicationService } from "pg-logical-replication";
+import type { Config } from "../config.ts";
+import pg from "../db/pg.ts";
+import type { LegacyTable } from "../snapshot/legacy_table.ts";
+import { checkSource } from "./check_source.ts";
+import { PgoutputDecoder, type StreamEvent } from "./decode_pgoutput.ts";
+import type {
+  CommittedTransaction,
+  HeartbeatMessage,
+  LegacyChange,
+  SourceTransaction,
+} from "./legacy_change.ts";
+import { LegacyStreamError, streamErrorOf } from "./legacy_stream_error.ts";
+import { formatLsn, lsnBefore, parseLsn } from "./lsn.ts";
+import { type DecodedMessage, RawTextPgoutputPlugin } from "./raw_text_pgoutput.ts";
+
+/** Options of {@linkcode LegacyStream}. */
+export interface LegacyStreamOptions {
+  /** The legacy database; its user needs the REPLICATION attribute. */
+  url: string;
+  /** An existing pgoutput slot. */
+  slotName: string;
+  publicationName: string;
+  /** Where to resume: the end LSN of the last applied, acknowledged transaction. */
+  startLsn: string;
+  /** Only this relation's changes are delivered. */
+  table: LegacyTable;
+  /** Raw (unquoted) column names. */
+  legacyColumns: Config["legacyColumns"];
+  /** Milliseconds between unprompted status updates, which keep a busy stream's connection alive. */
+  statusIntervalMs?: number;
+  /** Settings of the replication session, e.g. `{ wal_sender_timeout: "30s" }`. */
+  sessionSettings?: Record<string, string>;
+}
+
+/** What the daemon does with the stream; every promise is awaited before the next message is read. */
+export interface StreamHandler {
+  /** A transaction that changes the legacy table starts. */
+  begin(tx: SourceTransaction): Promise<void>;
+  /** A change of the current transaction, as it arrives (a transaction is never buffered whole). */
+  change(change: LegacyChange): Promise<void>;
+  /** The transaction ended: acknowledge `tx.endLsn` once it is applied. */
+  commit(tx: CommittedTransaction): Promise<void>;
+  /** A transactional heartbeat message was seen (also when its transaction changed nothing else). */
+  heartbeat?(message: HeartbeatMessage): Promise<void>;
+}
+
+// What PostgreSQL's own subscriber asks for: output that parses back the same anywhere.
+const SESSION_DEFAULTS = { datestyle: "ISO", intervalstyle: "postgres", extra_float_digits: "3" };
+
+/**
+ * One replication session on the legacy slot. `run()` once per instance; to
+ * resume after a stop or a failure, make a new one from the last acknowledged
+ * LSN. Retries and back-off are the caller's.
+ */
+export class LegacyStream {
+  readonly #options: LegacyStreamOptions;
+  /** The last position the caller acknowledged. */
+  #acknowledged: bigint;
+  /** The highest position reported to the server (acknowledged, or a keep-alive's while idle). */
+  #confirmed: bigint;
+  /** The end of the last transaction handed to `commit()`. */
+  #delivered: bigint;
+  /** Messages read from the socket, and those fully handled: equal when none waits in the queue. */
+  #received = 0;
+  #handled = 0;
+  #decoder: PgoutputDecoder;
+  #service: LogicalReplicationService | undefined;
+  #handling: Promise<void> = Promise.resolve();
+  #started = false;
+  #stopping = false;
+  #failure: { error: unknown } | undefined;
+
+  constructor(options: LegacyStreamOptions) {
+    this.#options = options;
+    this.#acknowledged = this.#confirmed = this.#delivered = parseLsn(options.startLsn);
+    this.#decoder = new PgoutputDecoder({ table: options.table, columns: options.legacyColumns });
+  }
+
+  /**
+   * Streams changes to `handler` until `stop()` (then resolves) or until the
+   * connection, the server or the handler fails (then rejects; a handler's own
+   * error is passed on as it is).
+   */
+  async run(handler: StreamHandler): Promise<void> {
+    if (this.#started) {
+      throw new Error("Cannot run the legacy stream twice: make a new one to resume");
+    }
+    this.#started = true;
+    const { url, slotName, publicationName, table } = this.#options;
+    const client = new pg.Client({ connectionString: url });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await checkSource(client, { slotName, publicationName, table });
+    } catch (error) {
+      throw this.#streamError(error);
+    } finally {
+      await client.end().catch(() => {});
+    }
+    if (this.#stopping) return;
+
+    const service = new LogicalReplicationService(this.#clientConfig(), {
+      acknowledge: { auto: false, timeoutSeconds: 0 },
+      flowControl: { enabled: true },
+    });
+    this.#service = service;
+    const plugin = new RawTextPgoutputPlugin(
+      { protoVersion: 1, publicationNames: [publicationName], messages: true },
+      () => this.#received++,
+    );
+    service.on("data", (_lsn: string, message: DecodedMessage) => this.#onData(message, handler));
+    service.on("heartbeat", (walEnd: string, _time: number, shouldRespond: boolean) => {
+      if (shouldRespond) this.#answerKeepalive(walEnd);
+    });
+    service.on("error", (error: unknown) => this.#fail(this.#streamError(error)));
+    service.on("start", () => {
+      // A stop() while the library was still connecting found no connection to end.
+      if (this.#stopping) service.stop().catch(() => {});
+      // The caller's start is applied: the slot may catch up with it at once.
+      else this.#report(this.#confirmed);
+    });
+    const timer = setInterval(
+      () => this.#report(this.#confirmed),
+      this.#options.statusIntervalMs ?? 10_000,
+    );
+    let ended: { error: unknown } | undefined;
+    try {
+      await service.subscribe(plugin, slotName, formatLsn(this.#acknowledged));
+    } catch (error) {
+      ended = { error };
+    } finally {
+      clearInterval(timer);
+      await service.stop().catch(() => {});
+      // Handler calls in progress end before run() settles.
+      await this.#handling;
+      service.removeAllListeners();
+    }
+    if (this.#failure) throw this.#failure.error;
+    if (this.#stopping) return;
+    throw ended ? this.#streamError(ended.error) : new LegacyStreamError(
+      "connection-lost",
+      `Cannot stream ${table.name}: the server ended the stream`,
+    );
+  }
+
+  /**
+   * Tells the server that everything up to `endLsn` (a delivered transaction's
+   * end) is applied: its `confirmed_flush_lsn` becomes exactly `endLsn`.
+   */
+  acknowledge(endLsn: string): Promise<void> {
+    try {
+      this.#acknowledge(parseLsn(endLsn));
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Ends the stream; `run()` resolves once handler calls in progress return. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#service?.stop();
+  }
+
+  #acknowledge(position: bigint): void {
+    if (position <= this.#acknowledged) return;
+    if (position > this.#delivered) {
+      throw new RangeError(
+        `Cannot acknowledge ${
+          formatLsn(position)
+        }: no transaction delivered so far ends there (the last ends at ${
+          formatLsn(this.#delivered)
+        })`,
+      );
+    }
+    this.#acknowledged = position;
+    if (position > this.#confirmed) this.#confirmed = position;
+    this.#report(this.#confirmed);
+  }
+
+  #onData(message: DecodedMessage, handler: StreamHandler): Promise<void> {
+    if (this.#failure || this.#stopping) return Promise.resolve();
+    this.#handling = this.#handle(message, handler);
+    return this.#handling;
+  }
+
+  async #handle(message: DecodedMessage, handler: StreamHandler): Promise<void> {
+    try {
+      if (message.tag === "undecodable") {
+        throw new LegacyStreamError(
+          "replication-failed",
+          `Cannot decode a pgoutput message of slot "${this.#options.slotName}": ${
+            (message.error as Error)?.message
+          }`,
+          { cause: message.error },
+        );
+      }
+      for (const event of this.#decoder.decode(message)) {
+        if (this.#failure || this.#stopping) return;
+        await this.#deliver(event, handler);
+      }
+      this.#handled++;
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async #deliver(event: StreamEvent, handler: StreamHandler): Promise<void> {
+    switch (event.type) {
+      case "begin":
+        return await handler.begin(event.tx);
+      case "change":
+        return await handler.change(event.change);
+      case "commit":
+        this.#delivered = parseLsn(event.tx.endLsn);
+        return await handler.commit(event.tx);
+      case "heartbeat":
+        return await handler.heartbeat?.(event.message);
+    }
+  }
+
+  /**
+   * A keep-alive asking for a reply. When nothing is in flight (no transaction
+   * open, none waiting in the queue, every delivered one acknowledged), the
+   * server's position is safe to confirm: it lets the slot free WAL of other
+   * tables. Otherwise only what the caller acknowledged is.
+   */
+  #answerKeepalive(walEnd: string): void {
+    const idle = !this.#decoder.inTransaction && this.#received === this.#handled &&
+      this.#acknowledged >= this.#delivered;
+    const position = parseLsn(walEnd);
+    if (idle && position > this.#confirmed) this.#confirmed = position;
+    this.#report(this.#confirmed);
+  }
+
+  /** Sends a status update confirming `position`; the library reports its argument + 1. */
+  #report(position: bigint): void {
+    const service = this.#service;
+    if (!service || service.isStop()) return;
+    service.acknowledge(lsnBefore(formatLsn(position))).catch((error) =>
+      this.#fail(this.#streamError(error))
+    );
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failure || this.#stopping) return;
+    this.#failure = { error };
+    this.#service?.stop().catch(() => {});
+  }
+
+  #clientConfig(): pg.ClientConfig {
+    const url = new URL(this.#options.url);
+    const given = url.searchParams.get("options");
+    url.searchParams.delete("options");
+    const settings = { ...SESSION_DEFAULTS, ...this.#options.sessionSettings };
+    const options = Object.entries(settings)
+      .map(([name, value]) =>
+        `-c ${name}=${value.replaceAll("\\", "\\\\").replaceAll(" ", "\\ ")}`
+      );
+    return {
+      connectionString: url.toString(),
+      options: [given, ...options].filter(Boolean).join(" "),
+    };
+  }
+
+  #streamError(error: unknown): LegacyStreamError {
+    const { slotName, table } = this.#options;
+    return streamErrorOf(error, { slotName, tableName: table.name });
+  }
+}

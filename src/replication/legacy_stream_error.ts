@@ -1,0 +1,53 @@
+/** The one error the legacy stream raises for what its caller branches on. */
+
+/** What went wrong, for the daemon to decide: retry, re-snapshot or stop. */
+export type LegacyStreamErrorKind =
+  /** The replication slot does not exist: the stream's position is gone; re-snapshot. */
+  | "slot-missing"
+  /** The slot was invalidated (its WAL was removed): changes were lost; re-snapshot. */
+  | "slot-lost"
+  /** The slot exists but cannot serve this stream (another database or plugin). */
+  | "slot-unusable"
+  /** The publication does not exist or does not publish the legacy table. */
+  | "publication-missing"
+  /** A column the sync maps is missing from the legacy table's replicated columns. */
+  | "column-missing"
+  /** The connection to the legacy database ended; retrying later may work. */
+  | "connection-lost"
+  /** The server refused or ended replication with an error. */
+  | "replication-failed";
+
+/** A failure of the legacy change stream; `kind` says which, `cause` keeps the original. */
+export class LegacyStreamError extends Error {
+  override name = "LegacyStreamError";
+  /** What went wrong. */
+  readonly kind: LegacyStreamErrorKind;
+
+  constructor(kind: LegacyStreamErrorKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
+
+/** Classifies an error of the replication connection or the server; a `LegacyStreamError` stays as it is. */
+export function streamErrorOf(
+  error: unknown,
+  context: { slotName: string; tableName: string },
+): LegacyStreamError {
+  if (error instanceof LegacyStreamError) return error;
+  const { slotName, tableName } = context;
+  const code = (error as { code?: string } | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  const [kind, text]: [LegacyStreamErrorKind, string] =
+    code === "42704" && /replication slot/.test(message)
+      ? ["slot-missing", `replication slot "${slotName}" does not exist`]
+      : code === "55000" && /invalidated|can no longer/.test(message)
+      ? ["slot-lost", `replication slot "${slotName}" was invalidated`]
+      // No SQLSTATE: the socket closed. 08: connection exception; 57: shutdown, terminated.
+      : !code || code.startsWith("08") || code.startsWith("57")
+      ? ["connection-lost", "the connection to the legacy database was lost"]
+      : ["replication-failed", "the server refused replication"];
+  return new LegacyStreamError(kind, `Cannot stream ${tableName}: ${text} (${message})`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { LegacyStreamError, streamErrorOf } from "./legacy_stream_error.ts";
+
+const context = { slotName: "identity_sync", tableName: "public.users" };
+
+function serverError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+Deno.test("streamErrorOf() tells what the daemon branches on from the server's SQLSTATE", async (t) => {
+  const cases: [string, unknown, string][] = [
+    [
+      "a dropped slot",
+      serverError("42704", 'replication slot "identity_sync" does not exist'),
+      "slot-missing",
+    ],
+    [
+      "an invalidated slot",
+      serverError("55000", 'can no longer get changes from replication slot "identity_sync"'),
+      "slot-lost",
+    ],
+    ["a closed socket", new Error("Connection terminated unexpectedly"), "connection-lost"],
+    [
+      "a terminated walsender",
+      serverError("57P01", "terminating connection due to administrator command"),
+      "connection-lost",
+    ],
+    [
+      "a refused login",
+      serverError("28P01", "password authentication failed"),
+      "replication-failed",
+    ],
+  ];
+  for (const [label, error, kind] of cases) {
+    await t.step(label, () => {
+      const classified = streamErrorOf(error, context);
+      assert.equal(classified.kind, kind);
+      assert.equal(classified.cause, error);
+      assert.match(classified.message, /^Cannot stream public\.users: /);
+    });
+  }
+});
+
+Deno.test("streamErrorOf() keeps a LegacyStreamError as it is", () => {
+  const error = new LegacyStreamError("column-missing", "Cannot decode changes of public.users");
+
+  assert.equal(streamErrorOf(error, context), error);
+});
