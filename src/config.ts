@@ -54,6 +54,8 @@ export interface Config {
     /** Milliseconds a batch waits for more source transactions before it commits. */
     batchMs: number;
   };
+  /** `dead-letters`: retry the unresolved ones instead of only listing them. */
+  deadLetters: { retry: boolean };
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -92,10 +94,11 @@ export const SETTINGS = {
   heartbeatSeconds: { env: "HEARTBEAT_SECONDS", flag: "heartbeat-seconds" },
   batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
+  retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
 } as const;
 
 /** Settings given as bare flags (`--dry-run`), true when present. */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run"]);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run", "retry"]);
 
 type SettingKey = keyof typeof SETTINGS;
 
@@ -175,6 +178,8 @@ const SCHEMAS = {
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(200, 1, 60_000),
+  retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
+    .transform((value) => value === "true" || value === "1"),
 } satisfies Record<SettingKey, z.ZodType>;
 
 /** The raw inputs: the environment and the flags given on the command line. */
@@ -239,6 +244,7 @@ export function parseConfig(sources: ConfigSources): Config {
       batchChanges: value("batchChanges"),
       batchMs: value("batchMs"),
     },
+    deadLetters: { retry: value("retry") },
   };
 }
 

@@ -5,6 +5,7 @@ import { migrateCommand } from "./commands/migrate.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { deadLettersCommand } from "./commands/dead_letters.ts";
 import { closeLogging, setupLogging } from "./telemetry/logging.ts";
 import type { Config } from "./config.ts";
 
@@ -19,6 +20,10 @@ const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: s
     help: "backfill: a username and public ID for every legacy account (--dry-run, --workers N)",
   },
   verify: { run: verifyCommand, help: "check the identity invariants; exit 1 on a breach" },
+  "dead-letters": {
+    run: deadLettersCommand,
+    help: "list changes that failed to apply, as JSON (--retry applies them again first)",
+  },
 };
 
 const USAGE = [

@@ -1,0 +1,66 @@
+/**
+ * The stream's writer: applies a batch of legacy changes (several source transactions, in commit
+ * order) inside the caller's open transaction, idempotently. Each account keeps the commit LSN of
+ * the last change applied to it; a change applies only if its LSN is greater than the account's
+ * LSN as it was before the call, so a replayed batch changes nothing while several changes of one
+ * transaction to one account all apply.
+ */
+import type pg from "../db/pg.ts";
+import type { AccountChange } from "./account_change.ts";
+import { type ApplyOptions, type ApplyStats, emptyStats } from "./apply_options.ts";
+import { lockApply } from "./apply_lock.ts";
+import { describeFailure, type FailedChange, recordDeadLetters } from "./dead_letters.ts";
+import { applyIsolatingPoison } from "./isolate_poison.ts";
+import type { LegacyChange } from "./legacy_change.ts";
+import { baselineOf, legacyIdsOf, readAccounts } from "./stored_account.ts";
+
+export type { ApplyOptions, ApplyStats, ChangeOutcome } from "./apply_options.ts";
+export type { LegacyChange, TruncateChange } from "./legacy_change.ts";
+
+/** Why a truncate is a dead letter rather than a change. */
+export const TRUNCATE_REFUSED =
+  "a truncate of the legacy table never deletes accounts: check the legacy side, then resolve this dead letter by hand";
+
+/**
+ * Applies `changes` (several source transactions, in commit order) inside the open transaction
+ * on `client`. A change that fails becomes a dead letter and the rest still apply; a truncate
+ * only ever becomes a dead letter. Throws only on failures that are not a change's fault (the
+ * connection, a serialization failure): then roll back and apply the batch again.
+ */
+export async function applyChanges(
+  client: pg.ClientBase,
+  changes: readonly LegacyChange[],
+  options: ApplyOptions,
+): Promise<ApplyStats> {
+  const stats = emptyStats();
+  if (changes.length === 0) return stats;
+  await lockApply(client);
+  const accountChanges = changes.filter((change): change is AccountChange =>
+    change.kind !== "truncate"
+  );
+  const accounts = await readAccounts(client, legacyIdsOf(accountChanges));
+  const results = await applyIsolatingPoison(
+    client,
+    accountChanges,
+    { baseline: baselineOf(accounts), options },
+    accounts,
+  );
+  const failed: FailedChange[] = [];
+  let next = 0;
+  for (const change of changes) {
+    if (change.kind === "truncate") {
+      stats.truncates++;
+      failed.push({ change, error: `Cannot apply truncate at ${change.lsn}: ${TRUNCATE_REFUSED}` });
+      continue;
+    }
+    const result = results[next++]!;
+    if ("outcome" in result) {
+      stats[result.outcome]++;
+    } else {
+      stats.deadLettered++;
+      failed.push({ change, error: describeFailure(change, result.error) });
+    }
+  }
+  await recordDeadLetters(client, failed);
+  return stats;
+}

@@ -1,0 +1,38 @@
+/**
+ * The apply's idempotency guard: a change applies only if its commit LSN is above the LSN its
+ * account had before the call. Positions are compared as 64-bit integers, never as text.
+ */
+import { parseLsn } from "../replication/lsn.ts";
+import type { AccountChange } from "./account_change.ts";
+
+/**
+ * For each change, whether it passes the guard of `baseline` (each account's LSN before the
+ * call, by legacy id; an account missing, or without an LSN, takes every change). Changes at
+ * `continuing` (a source transaction split over batches) also pass at their account's LSN.
+ *
+ * @throws {TypeError} when an LSN does not parse.
+ */
+export function passesGuard(
+  changes: readonly AccountChange[],
+  baseline: ReadonlyMap<string, string | null>,
+  continuing?: string,
+): boolean[] {
+  // The changes of one transaction share their LSN: parse each text once.
+  const positions = new Map<string, bigint>();
+  const position = (lsn: string) => {
+    let parsed = positions.get(lsn);
+    if (parsed === undefined) {
+      parsed = parseLsn(lsn);
+      positions.set(lsn, parsed);
+    }
+    return parsed;
+  };
+  const split = continuing === undefined ? undefined : position(continuing);
+  return changes.map((change) => {
+    const at = position(change.lsn);
+    const before = baseline.get(change.legacyId);
+    if (typeof before !== "string") return true;
+    const last = position(before);
+    return at > last || (at === last && at === split);
+  });
+}

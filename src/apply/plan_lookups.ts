@@ -1,0 +1,57 @@
+/**
+ * What a slice needs looked up before it is planned: the candidate names it may claim, the
+ * tombstone names it may give, and the legacy ids it may create accounts for. It errs on the
+ * side of looking up too much; a name it misses is still checked, one round later.
+ */
+import type { UsernameCandidate } from "../policy/mod.ts";
+import type { AccountChange } from "./account_change.ts";
+import { candidateOf } from "./plan_changes.ts";
+import { escapeReportValue } from "./report_value.ts";
+import type { StoredAccount } from "./stored_account.ts";
+import { tombstoneUsername } from "./tombstone_username.ts";
+
+/** Names to look up, legacy ids without an account, creation times to parse. */
+export interface SliceLookups {
+  names: string[];
+  newLegacyIds: string[];
+  /** Creation times of the changes that pass the LSN guard. */
+  createdAts: string[];
+}
+
+/** Collects the look-ups of `changes`, filling `candidates` with the policy's decisions. */
+export function planLookups(
+  changes: readonly AccountChange[],
+  accounts: ReadonlyMap<string, StoredAccount>,
+  options: {
+    /** Whether each change passes the LSN guard. */
+    applies: readonly boolean[];
+    candidates: Map<string, UsernameCandidate>;
+    protectedSkeletons: ReadonlySet<string>;
+  },
+): SliceLookups {
+  const changesPerId = new Map<string, number>();
+  for (const change of changes) {
+    changesPerId.set(change.legacyId, (changesPerId.get(change.legacyId) ?? 0) + 1);
+  }
+  const names = new Set<string>();
+  const newLegacyIds = new Set<string>();
+  const createdAts = new Set<string>();
+  for (const [index, change] of changes.entries()) {
+    if (!options.applies[index]) continue;
+    if (typeof change.createdAt === "string") createdAts.add(change.createdAt);
+    const stored = accounts.get(change.legacyId);
+    if (change.kind === "delete") {
+      if (stored?.status === "active") names.add(tombstoneUsername(stored.accountId, 0));
+      continue;
+    }
+    if (stored === undefined) newLegacyIds.add(change.legacyId);
+    const judged = stored === undefined || stored.status === "deleted" ||
+      changesPerId.get(change.legacyId)! > 1 ||
+      (change.username !== undefined &&
+        escapeReportValue(change.username) !== stored.legacyUsername);
+    if (!judged) continue;
+    const candidate = candidateOf(change.username, options.candidates, options.protectedSkeletons);
+    if (candidate.kind === "candidate") names.add(candidate.username);
+  }
+  return { names: [...names], newLegacyIds: [...newLegacyIds], createdAts: [...createdAts] };
+}
