@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { CONFIG_FLAGS, ConfigError, configFlagOptions, parseConfig } from "./config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { syncCommand } from "./commands/sync.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { deadLettersCommand } from "./commands/dead_letters.ts";
@@ -14,6 +15,10 @@ const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: s
   demo: {
     run: demoCommand,
     help: "the main job on the embedded default: messy legacy users, snapshot, verify (--rows N)",
+  },
+  sync: {
+    run: syncCommand,
+    help: "the daemon: snapshot when needed, then stream the slot into the identity tables",
   },
   snapshot: {
     run: snapshotCommand,

@@ -1,8 +1,5 @@
 /** What the stream delivers: changes of the legacy table inside source transactions. */
-import type { AccountChange } from "../apply/account_change.ts";
-
-/** A change of the legacy table: an account change, or the whole table emptied. */
-export type LegacyChange = AccountChange | { kind: "truncate"; lsn: string };
+export type { LegacyChange } from "../apply/legacy_change.ts";
 
 /** A source transaction that changed the legacy table. */
 export interface SourceTransaction {

@@ -1,0 +1,60 @@
+/** The stream's checkpoint in `identity.sync_state`, written in the same transaction as the changes. */
+import type pg from "../db/pg.ts";
+
+/** Where the stream stands. */
+export interface SyncCheckpoint {
+  /** End LSN of the last source transaction applied whole: the slot is acknowledged up to here. */
+  lastAppliedLsn: string;
+  /** When that transaction committed on the legacy database. */
+  lastCommitTime: Date | null;
+  /** Commit LSN of a source transaction applied in part (bigger than a batch), if any. */
+  partialLsn: string | null;
+  /** How many of its changes are applied. */
+  partialChanges: number;
+}
+
+/** Reads the checkpoint of the run of `slotName`. */
+export async function readCheckpoint(
+  client: pg.ClientBase,
+  slotName: string,
+): Promise<SyncCheckpoint> {
+  const { rows } = await client.query(
+    `select coalesce(last_applied_lsn, consistent_point)::text as last_applied_lsn,
+            last_commit_time, partial_lsn::text as partial_lsn, partial_changes
+     from identity.sync_state where slot_name = $1`,
+    [slotName],
+  );
+  const row = rows[0];
+  if (!row?.last_applied_lsn) {
+    throw new Error(
+      `Cannot stream: identity.sync_state has no position for slot "${slotName}"; run the snapshot first`,
+    );
+  }
+  return {
+    lastAppliedLsn: row.last_applied_lsn,
+    lastCommitTime: row.last_commit_time,
+    partialLsn: row.partial_lsn,
+    partialChanges: Number(row.partial_changes),
+  };
+}
+
+/** Stores `checkpoint` inside the open transaction on `client`; the run is streaming from now on. */
+export async function storeCheckpoint(
+  client: pg.ClientBase,
+  slotName: string,
+  checkpoint: SyncCheckpoint,
+): Promise<void> {
+  await client.query(
+    `update identity.sync_state
+     set last_applied_lsn = $2::pg_lsn, last_commit_time = $3, partial_lsn = $4::pg_lsn,
+         partial_changes = $5, phase = 'streaming', updated_at = now()
+     where slot_name = $1`,
+    [
+      slotName,
+      checkpoint.lastAppliedLsn,
+      checkpoint.lastCommitTime,
+      checkpoint.partialLsn,
+      checkpoint.partialChanges,
+    ],
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * `deno task sync`, the daemon: migrates, runs or resumes the snapshot when
+ * the run has none finished, then streams the slot from the stored checkpoint
+ * until told to stop, reconnecting with exponential back-off and jitter.
+ */
+import { readSyncState } from "../apply/sync_state.ts";
+import type { Config } from "../config.ts";
+import { migrate } from "../db/migrate.ts";
+import pg from "../db/pg.ts";
+import { cryptoRandom, type RandomSource } from "../policy/mod.ts";
+import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
+import { inspectLegacyTable } from "../snapshot/legacy_table.ts";
+import { runSnapshot } from "../snapshot/run_snapshot.ts";
+import { logger } from "../telemetry/logging.ts";
+import { type AppliedBatch, runStreamSession } from "./stream_session.ts";
+
+/** Options of {@linkcode runSync}. */
+export interface RunSyncOptions {
+  config: Config;
+  legacyUrl: string;
+  identityUrl: string;
+  /** Aborting it stops the daemon gracefully. */
+  signal: AbortSignal;
+  random?: RandomSource;
+  /** Told of every committed batch. */
+  onBatch?: (batch: AppliedBatch) => void;
+}
+
+/** Stream failures that retrying cannot mend: the operator must act. */
+const FATAL = new Set([
+  "slot-missing",
+  "slot-lost",
+  "slot-unusable",
+  "publication-missing",
+  "column-missing",
+]);
+
+/** The longest wait between two reconnection attempts. */
+const MAX_BACKOFF_MS = 30_000;
+const FIRST_BACKOFF_MS = 250;
+
+const log = logger("sync");
+
+/** Runs the daemon until `options.signal` aborts; throws on a failure retrying cannot mend. */
+export async function runSync(options: RunSyncOptions): Promise<void> {
+  const { config, signal } = options;
+  const { slotName } = config.replication;
+  await migrate(options.identityUrl);
+  const state = await withClient(options.identityUrl, (c) => readSyncState(c, slotName));
+  if (state?.phase !== "snapshotted" && state?.phase !== "streaming") {
+    log.info("no finished snapshot for slot {slot}: running it first", { slot: slotName });
+    await runSnapshot({
+      config,
+      legacyUrl: options.legacyUrl,
+      identityUrl: options.identityUrl,
+      progress: true,
+    });
+  }
+  const table = await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      log.info("streaming slot {slot}", { slot: slotName });
+      await runStreamSession({
+        config,
+        legacyUrl: options.legacyUrl,
+        identityUrl: options.identityUrl,
+        table,
+        random: options.random ?? cryptoRandom,
+        signal,
+        onBatch: (batch) => {
+          failures = 0;
+          options.onBatch?.(batch);
+        },
+      });
+    } catch (error) {
+      if (error instanceof LegacyStreamError && FATAL.has(error.kind)) throw error;
+      if (signal.aborted) break;
+      failures++;
+      const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures, 16));
+      const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+      log.warning("stream failed ({error}); reconnecting in {delay_ms} ms", {
+        error: (error as Error).message,
+        delay_ms: delay,
+        attempt: failures,
+      });
+      await sleep(delay, signal);
+    }
+  }
+  log.info("sync stopped");
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
