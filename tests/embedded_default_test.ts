@@ -76,3 +76,38 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "demo runs the whole job on an embedded PostgreSQL of its own and verify passes twice",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "embedded-demo-" });
+  await Deno.chmod(dir, 0o755);
+  const port = freePort();
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "demo", "--rows", "3000"],
+      env: {
+        EMBEDDED_PG_DIR: `${dir}/pg`,
+        EMBEDDED_PG_PORT: String(port),
+        LOG_LEVEL: "error",
+        LEGACY_DATABASE_URL: "",
+        IDENTITY_DATABASE_URL: "",
+        SYNC_BATCH_MS: "50",
+      },
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.match(stdout, /verify: every invariant holds/);
+    assert.match(stdout, /verify after streaming: every invariant holds/);
+    assert.match(stdout, / → /);
+    const summary = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assert.equal(summary.rows, 3_000);
+    assert.equal(summary.verify_ok, true);
+    assert.ok(summary.stream.applied > 0);
+    assert.equal(await isAcceptingConnections(embeddedUrl(port)), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
