@@ -45,17 +45,27 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     [Symbol.asyncDispose]: async () => {
       await withClient(serverUrl, async (client) => {
-        // Slots are per server and block dropping their database; free them first.
-        await client.query(
-          `select pg_terminate_backend(active_pid) from pg_replication_slots
-           where database = $1 and active_pid is not null`,
-          [name],
-        );
-        await client.query(
-          `select pg_drop_replication_slot(slot_name) from pg_replication_slots
-           where database = $1`,
-          [name],
-        );
+        // Slots are per server and block dropping their database; free them first. A
+        // terminated walsender takes a moment to let go of its slot: retry until it has.
+        for (let attempt = 0;; attempt++) {
+          await client.query(
+            `select pg_terminate_backend(active_pid) from pg_replication_slots
+             where database = $1 and active_pid is not null`,
+            [name],
+          );
+          try {
+            await client.query(
+              `select pg_drop_replication_slot(slot_name) from pg_replication_slots
+               where database = $1`,
+              [name],
+            );
+            break;
+          } catch (error) {
+            // 55006: the slot is still active.
+            if ((error as { code?: string }).code !== "55006" || attempt >= 100) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
         await client.query(`drop database ${name} with (force)`);
       });
     },
