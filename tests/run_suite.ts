@@ -11,6 +11,8 @@
 import { type Major, startTestServer, SUPPORTED_MAJORS } from "./support/test_server.ts";
 
 const POLICY_COVERAGE_THRESHOLD = 95;
+/** A test pass that runs longer than this is stuck: it is stopped and counted as failed. */
+const PASS_TIMEOUT_MINUTES = 6;
 const COVERAGE_DIR = "coverage";
 
 interface Tally {
@@ -83,13 +85,22 @@ async function testRun(
   env: Record<string, string> = {},
 ): Promise<void> {
   console.log(`\n== tests on ${label}`);
-  const args = ["test", "-A", "--parallel", ...(coverage ? [`--coverage=${COVERAGE_DIR}`] : [])];
+  // One test file at a time: logical slot creation waits for every running transaction on
+  // the server, so files creating slots side by side can stall each other.
+  const args = ["test", "-A", ...(coverage ? [`--coverage=${COVERAGE_DIR}`] : [])];
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, ...paths],
     env: { ...env, TEST_DATABASE_URL: url, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
+  // A stuck test must fail the run, not hang it.
+  const timer = setTimeout(() => {
+    console.log(
+      `== tests on ${label}: still running after ${PASS_TIMEOUT_MINUTES} minutes; stopping`,
+    );
+    child.kill("SIGKILL");
+  }, PASS_TIMEOUT_MINUTES * 60_000);
   let tail = "";
   const decoder = new TextDecoder();
   for await (const chunk of child.stdout) {
@@ -97,6 +108,7 @@ async function testRun(
     tail = (tail + decoder.decode(chunk, { stream: true })).slice(-262_144);
   }
   const status = await child.status;
+  clearTimeout(timer);
   const summaries = [...tail.matchAll(/(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)];
   const summary = summaries.at(-1);
   if (!summary) {
