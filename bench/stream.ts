@@ -1,0 +1,217 @@
+/**
+ * `deno task bench:stream [--rows N] [--steady-seconds S]`: the sync daemon
+ * against raw replication decode, in one run on a fresh embedded server.
+ *
+ * 1. Raw decode: one legacy transaction updating every row (N changes),
+ *    consumed from a slot of its own by `pg-logical-replication` doing nothing else.
+ * 2. The same burst through the daemon (`deno task sync`, a separate process),
+ *    timed until its checkpoint passes the burst, with its peak RSS.
+ * 3. Steady load: 2,000 legacy changes a second; end-to-end lag from the legacy
+ *    commit to the identity row being visible, p50 and p99.
+ */
+import { parseArgs } from "node:util";
+import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
+import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_users.ts";
+import pg from "../src/db/pg.ts";
+import { compareLsn } from "../src/replication/lsn.ts";
+import { startTestServer } from "../tests/support/test_server.ts";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+const RAW_SLOT = "bench_raw";
+const STEADY_CHANGES_PER_SECOND = 2_000;
+const STEADY_TICK_MS = 50;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    rows: { type: "string", default: "1000000" },
+    "steady-seconds": { type: "string", default: "60" },
+  },
+});
+const rows = Number(values.rows);
+const steadySeconds = Number(values["steady-seconds"]);
+
+const server = await startTestServer(18);
+const client = new pg.Client({ connectionString: server.url });
+let daemon: Deno.ChildProcess | undefined;
+try {
+  await client.connect();
+  say(`generating ${rows.toLocaleString("en")} legacy users and snapshotting them…`);
+  await createLegacyUsersTable(client);
+  await insertLegacyUsers(client, { rows });
+  await client.query("vacuum analyze users");
+  await run(["snapshot"], { SNAPSHOT_RANGE_SIZE: "50000" });
+  await client.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [RAW_SLOT]);
+
+  say(`burst: one transaction updating ${rows.toLocaleString("en")} rows…`);
+  await client.query("update users set display_name = coalesce(display_name, '') || '+'");
+  const burstEnd = (await client.query("select pg_current_wal_lsn()::text as lsn")).rows[0].lsn;
+
+  const raw = await rawDecode(server.url, rows);
+  say(`raw decode: ${raw.seconds.toFixed(2)} s, ${rate(rows, raw.seconds)} changes/s`);
+
+  const started = performance.now();
+  daemon = spawnDaemon();
+  let peakKb = 0;
+  await waitFor(async () => {
+    peakKb = Math.max(peakKb, peakResidentKb(daemon!.pid) ?? 0);
+    const applied = await appliedLsn();
+    return applied !== null && compareLsn(applied, burstEnd) >= 0;
+  });
+  const applySeconds = (performance.now() - started) / 1_000;
+  say(
+    `daemon: ${applySeconds.toFixed(2)} s, ${rate(rows, applySeconds)} changes/s, peak RSS ${
+      Math.round(peakKb / 1024)
+    } MB (start-up included)`,
+  );
+  const ratio = raw.seconds / applySeconds;
+  say(`ratio daemon / raw decode: ${ratio.toFixed(2)} (target ≥ 0.50)`);
+
+  const lag = await steadyLoad(steadySeconds, () => {
+    peakKb = Math.max(peakKb, peakResidentKb(daemon!.pid) ?? 0);
+  });
+  say(
+    `steady ${STEADY_CHANGES_PER_SECOND}/s for ${steadySeconds} s: lag p50 ${lag.p50} ms, p99 ${lag.p99} ms (target p99 ≤ 500 ms)`,
+  );
+  console.log(JSON.stringify({
+    bench: "stream",
+    rows,
+    raw_decode_seconds: round(raw.seconds),
+    raw_decode_changes_per_second: Math.round(rows / raw.seconds),
+    daemon_seconds: round(applySeconds),
+    daemon_changes_per_second: Math.round(rows / applySeconds),
+    ratio: round(ratio),
+    daemon_peak_rss_mb: Math.round(peakKb / 1024),
+    steady_changes_per_second: STEADY_CHANGES_PER_SECOND,
+    steady_lag_p50_ms: lag.p50,
+    steady_lag_p99_ms: lag.p99,
+  }));
+} finally {
+  if (daemon) {
+    daemon.kill("SIGTERM");
+    await daemon.status;
+  }
+  await client.end().catch(() => {});
+  await server.stop();
+}
+
+/** Consumes the burst from the raw slot, decoding and discarding every message. */
+async function rawDecode(url: string, expected: number): Promise<{ seconds: number }> {
+  const service = new LogicalReplicationService({ connectionString: url }, {
+    acknowledge: { auto: false, timeoutSeconds: 0 },
+    flowControl: { enabled: true },
+  });
+  const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: ["identity_sync"] });
+  let changes = 0;
+  const started = performance.now();
+  const done = new Promise<void>((resolve) => {
+    service.on("data", (_lsn: string, message: { tag: string }) => {
+      if (message.tag === "update") changes++;
+      if (message.tag === "commit" && changes >= expected) resolve();
+    });
+    service.on("heartbeat", async (lsn: string, _time: number, reply: boolean) => {
+      if (reply) await service.acknowledge(lsn);
+    });
+  });
+  service.subscribe(plugin, RAW_SLOT).catch(() => {});
+  await done;
+  const seconds = (performance.now() - started) / 1_000;
+  await service.stop().catch(() => {});
+  return { seconds };
+}
+
+/** Commits a marker with every batch of updates and times when the identity side shows it. */
+async function steadyLoad(seconds: number, sample: () => void) {
+  const writer = new pg.Client({ connectionString: server.url });
+  const reader = new pg.Client({ connectionString: server.url });
+  await Promise.all([writer.connect(), reader.connect()]);
+  const perTick = Math.round(STEADY_CHANGES_PER_SECOND * STEADY_TICK_MS / 1_000);
+  const committed = new Map<number, number>();
+  const lags: number[] = [];
+  let stop = false;
+  const poll = (async () => {
+    let seen = 0;
+    while (!stop || seen < committed.size) {
+      const { rows } = await reader.query(
+        "select display_name from identity.accounts where legacy_id = '1'",
+      );
+      const tick = Number(/^tick (\d+)$/.exec(rows[0]?.display_name ?? "")?.[1] ?? 0);
+      const now = performance.now();
+      for (let t = seen + 1; t <= tick; t++) lags.push(now - committed.get(t)!);
+      seen = Math.max(seen, tick);
+      sample();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  const until = performance.now() + seconds * 1_000;
+  for (let tick = 1; performance.now() < until; tick++) {
+    const next = performance.now() + STEADY_TICK_MS;
+    await writer.query(
+      `with picked as (select (1 + floor(random() * $1))::int8 as id from generate_series(1, $2))
+       update users set display_name = 'steady ' || $3 where id in (select id from picked)`,
+      [rows, perTick - 1, tick],
+    );
+    await writer.query("update users set display_name = 'tick ' || $1 where id = 1", [tick]);
+    committed.set(tick, performance.now());
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+  }
+  stop = true;
+  await poll;
+  await Promise.all([writer.end(), reader.end()]);
+  lags.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Math.round(lags[Math.min(lags.length - 1, Math.floor(q * lags.length))]!);
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+function spawnDaemon(): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--max-old-space-size=64", MAIN, "sync"],
+    env: { LEGACY_DATABASE_URL: server.url, LOG_LEVEL: "warning" },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+}
+
+async function run(args: string[], env: Record<string, string>): Promise<void> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { LEGACY_DATABASE_URL: server.url, LOG_LEVEL: "warning", ...env },
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`${args.join(" ")} failed with exit code ${output.code}`);
+}
+
+async function appliedLsn(): Promise<string | null> {
+  const { rows } = await client.query(
+    "select last_applied_lsn::text as lsn from identity.sync_state where phase = 'streaming'",
+  );
+  return rows[0]?.lsn ?? null;
+}
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** The process's peak resident set (VmHWM) in kB, where the kernel tells it. */
+function peakResidentKb(pid: number): number | null {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function rate(count: number, seconds: number): string {
+  return Math.round(count / seconds).toLocaleString("en");
+}
+
+function round(value: number): number {
+  return Number(value.toFixed(3));
+}
+
+function say(line: string): void {
+  console.log(line);
+}
