@@ -177,7 +177,7 @@ const SCHEMAS = {
   holdDays: integer(90, 0, 36_500),
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
-  batchMs: integer(200, 1, 60_000),
+  batchMs: integer(100, 1, 60_000),
   retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
 } satisfies Record<SettingKey, z.ZodType>;

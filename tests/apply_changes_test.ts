@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inTransaction } from "../src/db/sessions.ts";
 import type { AccountChange } from "../src/apply/account_change.ts";
 import {
   applyChanges,
@@ -8,7 +9,6 @@ import {
 } from "../src/apply/apply_changes.ts";
 import { listDeadLetters } from "../src/apply/dead_letters.ts";
 import { retryDeadLetters } from "../src/apply/retry_dead_letters.ts";
-import type pg from "../src/db/pg.ts";
 import { migrate } from "../src/db/migrate.ts";
 import {
   isWellFormedPublicId,
@@ -75,18 +75,6 @@ async function apply(
     db.url,
     (client) => inTransaction(client, () => applyChanges(client, changes, applyOptions)),
   );
-}
-
-async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query("begin");
-  try {
-    const result = await fn();
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback");
-    throw error;
-  }
 }
 
 interface AccountRow {

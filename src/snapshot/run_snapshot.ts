@@ -15,6 +15,7 @@ import { createSyncState, readSyncState, setPhase } from "../apply/sync_state.ts
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import pg from "../db/pg.ts";
+import { inTransaction } from "../db/sessions.ts";
 import { cryptoRandom, protectedSkeletons, type RandomSource } from "../policy/mod.ts";
 import { logger } from "../telemetry/logging.ts";
 import { claimRange, insertRanges, rangeProgress } from "./claim_range.ts";
@@ -220,19 +221,6 @@ async function resolveNames(
       if (!(error instanceof PublicIdCollision)) throw error;
       await redrawCollidingPublicIds(identity, slotName, random);
     }
-  }
-}
-
-/** Runs `fn` in a transaction on `client`: committed when it returns, rolled back when it throws. */
-async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query("begin");
-  try {
-    const result = await fn();
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback");
-    throw error;
   }
 }
 

@@ -6,7 +6,7 @@
 import { readSyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
-import pg from "../db/pg.ts";
+import { withClient } from "../db/sessions.ts";
 import { cryptoRandom, type RandomSource } from "../policy/mod.ts";
 import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
 import { inspectLegacyTable } from "../snapshot/legacy_table.ts";
@@ -88,16 +88,6 @@ export async function runSync(options: RunSyncOptions): Promise<void> {
     }
   }
   log.info("sync stopped");
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

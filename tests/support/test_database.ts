@@ -1,5 +1,5 @@
 /** A fresh database per test file, on the server the suite started. */
-import pg from "../../src/db/pg.ts";
+import { withClient } from "../../src/db/sessions.ts";
 
 /** A database of its own for one test file; dropped on dispose. */
 export interface TestDatabase extends AsyncDisposable {
@@ -72,16 +72,4 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** Runs `fn` with a connected client, then disconnects. */
-export async function withClient<T>(
-  url: string,
-  fn: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withClient } from "../../src/db/sessions.ts";
