@@ -241,3 +241,60 @@ Deno.test("SIGTERM stops the daemon within 10 seconds with the batch in flight c
   assert.equal(rows[0].active, false);
   await runCli(db, ["verify"]).then((result) => assert.equal(result.code, 0, result.stdout));
 });
+
+Deno.test("a legacy transaction bigger than a batch is split, and a crash in the middle of it loses nothing", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 4_000, { seed: 12 });
+  const env = { ...SYNC_ENV, SYNC_BATCH_CHANGES: "500" };
+  const start = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "sync"],
+      env: snapshotEnv(db, env),
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  const first = start();
+  await waitFor(
+    "streaming",
+    async () =>
+      (await sql(db, "select phase from identity.sync_state")).rows[0]?.phase === "streaming",
+  );
+  // One transaction of 8,000 changes touching every row twice: the second half of the
+  // transaction changes rows its first half already did, in other batches.
+  await withClient(db.url, async (client) => {
+    await client.query("begin");
+    await client.query("update users set display_name = 'first pass'");
+    await client.query("update users set display_name = 'second pass'");
+    await client.query("commit");
+  });
+  await waitFor(
+    "a part of the transaction applied",
+    async () =>
+      (await sql(db, "select partial_changes from identity.sync_state")).rows[0]
+        ?.partial_changes > 0,
+  );
+  first.kill("SIGKILL");
+  await first.status;
+  const partial = (await sql(db, "select partial_changes from identity.sync_state")).rows[0];
+
+  const second = start();
+  try {
+    await waitForMirror(db);
+  } finally {
+    second.kill("SIGTERM");
+    assert.equal((await second.status).code, 0);
+  }
+  const { rows } = await sql(
+    db,
+    `select count(*) filter (where display_name = 'second pass')::int as done,
+            count(*)::int as all from identity.accounts where status = 'active'`,
+  );
+  assert.ok(partial.partial_changes > 0, "the kill landed after a partial checkpoint");
+  assert.equal(rows[0].done, rows[0].all);
+  assert.equal(
+    (await sql(db, "select partial_lsn from identity.sync_state")).rows[0].partial_lsn,
+    null,
+  );
+  const verified = await verifyDatabase(db);
+  assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+});
