@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_users.ts";
 import pg from "../src/db/pg.ts";
+import { peakResidentKb } from "./peak_rss.ts";
 import { startTestServer } from "../tests/support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -138,17 +139,6 @@ function v8Flags(): string[] {
   const task = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks
     .snapshot.command as string;
   return task.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
-}
-
-/** The process's peak resident set (VmHWM) in kB, where the kernel tells it. */
-function peakResidentKb(pid: number): number | null {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
 }
 
 function rate(rows: number, seconds: number): string {

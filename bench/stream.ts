@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
 import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_users.ts";
 import pg from "../src/db/pg.ts";
+import { peakResidentKb } from "./peak_rss.ts";
 import { compareLsn } from "../src/replication/lsn.ts";
 import { startTestServer } from "../tests/support/test_server.ts";
 
@@ -192,16 +193,6 @@ async function appliedLsn(): Promise<string | null> {
 
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
-}
-
-/** The process's peak resident set (VmHWM) in kB, where the kernel tells it. */
-function peakResidentKb(pid: number): number | null {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
 }
 
 function rate(count: number, seconds: number): string {

@@ -7,6 +7,7 @@ import {
   type ApplyStats,
   type LegacyChange,
 } from "../src/apply/apply_changes.ts";
+import { emptyStats } from "../src/apply/apply_options.ts";
 import { listDeadLetters } from "../src/apply/dead_letters.ts";
 import { retryDeadLetters } from "../src/apply/retry_dead_letters.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -130,18 +131,7 @@ async function hold(db: TestDatabase, username: string) {
 }
 
 function counts(stats: Partial<ApplyStats>): ApplyStats {
-  return {
-    inserted: 0,
-    reactivated: 0,
-    renamed: 0,
-    renameRefused: 0,
-    mirrored: 0,
-    deleted: 0,
-    skipped: 0,
-    truncates: 0,
-    deadLettered: 0,
-    ...stats,
-  };
+  return { ...emptyStats(), ...stats };
 }
 
 Deno.test("an insert claims its exact candidate with a fresh public ID and needs no report", async () => {
