@@ -5,15 +5,9 @@ import {
   startEmbeddedPostgres,
 } from "../src/db/embedded_postgres.ts";
 import { serverMajor, testServerUrl } from "./support/test_database.ts";
+import { freePort } from "./support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 async function migrateOnEmbedded(dataDir: string, port: number) {
   const output = await new Deno.Command(Deno.execPath(), {

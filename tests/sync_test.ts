@@ -47,13 +47,8 @@ async function waitForMirror(db: TestDatabase) {
   );
 }
 
-async function sql(db: TestDatabase, text: string, values: unknown[] = []) {
-  return await withClient(db.url, (client) => client.query(text, values));
-}
-
-Deno.test("sync streams inserts, renames, deletes and updates made after the snapshot", async () => {
-  await using db = await createTestDatabase();
-  await seedLegacyUsers(db, 2_000);
+/** The daemon in this process, on `db`; abort `stop` and await `daemon` to end it. */
+function startDaemon(db: TestDatabase) {
   const stop = new AbortController();
   const daemon = runSync({
     config: snapshotConfig(db, SYNC_ENV),
@@ -61,6 +56,27 @@ Deno.test("sync streams inserts, renames, deletes and updates made after the sna
     identityUrl: db.url,
     signal: stop.signal,
   });
+  return { stop, daemon };
+}
+
+/** `deno task sync` on `db` as a process of its own. */
+function spawnDaemon(db: TestDatabase, env: Record<string, string> = SYNC_ENV): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sync"],
+    env: snapshotEnv(db, env),
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+async function sql(db: TestDatabase, text: string, values: unknown[] = []) {
+  return await withClient(db.url, (client) => client.query(text, values));
+}
+
+Deno.test("sync streams inserts, renames, deletes and updates made after the snapshot", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 2_000);
+  const { stop, daemon } = startDaemon(db);
   try {
     await waitFor(
       "the snapshot",
@@ -118,13 +134,7 @@ Deno.test("sync streams inserts, renames, deletes and updates made after the sna
 Deno.test("writes during the snapshot are applied exactly once, and the slot is acknowledged", async () => {
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 20_000, { seed: 4 });
-  const stop = new AbortController();
-  const daemon = runSync({
-    config: snapshotConfig(db, SYNC_ENV),
-    legacyUrl: db.url,
-    identityUrl: db.url,
-    signal: stop.signal,
-  });
+  const { stop, daemon } = startDaemon(db);
   try {
     // Changes while the snapshot runs, and after.
     let nextId = 1_000_000;
@@ -158,13 +168,7 @@ Deno.test("writes during the snapshot are applied exactly once, and the slot is 
 Deno.test("sync killed with SIGKILL and restarted loses nothing and applies nothing twice", async () => {
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 3_000, { seed: 9 });
-  const start = () =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "sync"],
-      env: snapshotEnv(db, SYNC_ENV),
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+  const start = () => spawnDaemon(db);
   let nextId = 2_000_000;
   let kills = 0;
   for (const delayMs of [400, 900, 1_500, 2_200, 3_000]) {
@@ -209,12 +213,7 @@ Deno.test("sync killed with SIGKILL and restarted loses nothing and applies noth
 Deno.test("SIGTERM stops the daemon within 10 seconds with the batch in flight committed and acknowledged", async () => {
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 1_000);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync"],
-    env: snapshotEnv(db, SYNC_ENV),
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = spawnDaemon(db);
   await waitFor("streaming", async () => {
     const { rows } = await sql(
       db,
@@ -246,13 +245,7 @@ Deno.test("a legacy transaction bigger than a batch is split, and a crash in the
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 4_000, { seed: 12 });
   const env = { ...SYNC_ENV, SYNC_BATCH_CHANGES: "500" };
-  const start = () =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "sync"],
-      env: snapshotEnv(db, env),
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+  const start = () => spawnDaemon(db, env);
   const first = start();
   await waitFor(
     "streaming",
