@@ -56,6 +56,23 @@ export interface Config {
   };
   /** `dead-letters`: retry the unresolved ones instead of only listing them. */
   deadLetters: { retry: boolean };
+  /** The HTTP server of the daemon (and of `serve`): health, metrics, the account API. */
+  http: {
+    /** Interface to listen on. */
+    host: string;
+    /** Port to listen on; 0 picks a free one (logged at start-up). */
+    port: number;
+    /** `/readyz` answers 503 when the apply lag is above this many seconds. */
+    readyMaxLagSeconds: number;
+  };
+  api: {
+    /** Bearer token the write endpoints require; undefined turns them off. */
+    token?: string;
+    /** Largest request body accepted, in bytes. */
+    maxBodyBytes: number;
+  };
+  /** `status`: print JSON instead of a table. */
+  status: { json: boolean };
 }
 
 /** A configuration value that cannot be used; its message is one line for the operator. */
@@ -95,10 +112,16 @@ export const SETTINGS = {
   batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
+  httpHost: { env: "HTTP_HOST", flag: "http-host" },
+  httpPort: { env: "HTTP_PORT", flag: "http-port" },
+  readyMaxLagSeconds: { env: "READY_MAX_LAG_SECONDS", flag: "ready-max-lag-seconds" },
+  apiToken: { env: "API_TOKEN", flag: "api-token" },
+  apiMaxBodyBytes: { env: "API_MAX_BODY_BYTES", flag: "api-max-body-bytes" },
+  statusJson: { env: "STATUS_JSON", flag: "json" },
 } as const;
 
 /** Settings given as bare flags (`--dry-run`), true when present. */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run", "retry"]);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run", "retry", "json"]);
 
 type SettingKey = keyof typeof SETTINGS;
 
@@ -180,6 +203,14 @@ const SCHEMAS = {
   batchMs: integer(100, 1, 60_000),
   retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
+  httpHost: z.string().regex(/^[A-Za-z0-9.:\[\]-]+$/, "must be a host name or IP address")
+    .default("127.0.0.1"),
+  httpPort: integer(8080, 0, 65535),
+  readyMaxLagSeconds: integer(30, 1, 86_400),
+  apiToken: z.string().min(16, "must be at least 16 characters").optional(),
+  apiMaxBodyBytes: integer(16_384, 256, 10_485_760),
+  statusJson: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
+    .transform((value) => value === "true" || value === "1"),
 } satisfies Record<SettingKey, z.ZodType>;
 
 /** The raw inputs: the environment and the flags given on the command line. */
@@ -198,11 +229,16 @@ export function parseConfig(sources: ConfigSources): Config {
     const { env, flag } = SETTINGS[key];
     const fromFlag = sources.flags?.[flag];
     const raw = fromFlag ?? sources.env[env];
-    const result = SCHEMAS[key].safeParse(raw === "" && key.endsWith("Url") ? undefined : raw);
+    const optional = key.endsWith("Url") || key === "apiToken";
+    const result = SCHEMAS[key].safeParse(raw === "" && optional ? undefined : raw);
     if (!result.success) {
       const where = fromFlag !== undefined ? `--${flag}` : env;
       const message = result.error.issues[0]?.message ?? "is invalid";
-      const shown = key.endsWith("Url") ? redactUrl(String(raw)) : String(raw);
+      const shown = key === "apiToken"
+        ? "***"
+        : key.endsWith("Url")
+        ? redactUrl(String(raw))
+        : String(raw);
       throw new ConfigError(where, `${where}=${JSON.stringify(shown)} ${message}`);
     }
     return result.data as z.output<(typeof SCHEMAS)[K]>;
@@ -245,6 +281,16 @@ export function parseConfig(sources: ConfigSources): Config {
       batchMs: value("batchMs"),
     },
     deadLetters: { retry: value("retry") },
+    http: {
+      host: value("httpHost"),
+      port: value("httpPort"),
+      readyMaxLagSeconds: value("readyMaxLagSeconds"),
+    },
+    api: {
+      token: value("apiToken"),
+      maxBodyBytes: value("apiMaxBodyBytes"),
+    },
+    status: { json: value("statusJson") },
   };
 }
 

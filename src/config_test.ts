@@ -24,6 +24,9 @@ Deno.test("parseConfig() gives the design's defaults when nothing is set", () =>
   assert.equal(config.snapshot.rangeSize, 50_000);
   assert.ok(config.snapshot.workers >= 1);
   assert.equal(config.demo.rows, 100_000);
+  assert.deepEqual(config.http, { host: "127.0.0.1", port: 8080, readyMaxLagSeconds: 30 });
+  assert.deepEqual(config.api, { token: undefined, maxBodyBytes: 16_384 });
+  assert.equal(config.status.json, false);
 });
 
 Deno.test("parseConfig() lets flags override the environment", () => {
@@ -66,6 +69,11 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ SNAPSHOT_RANGE_SIZE: "ten" }, "SNAPSHOT_RANGE_SIZE", /whole number/],
     [{ SLOT_NAME: "Identity-Sync" }, "SLOT_NAME", /replication slot name/],
     [{ SNAPSHOT_DRY_RUN: "maybe" }, "SNAPSHOT_DRY_RUN", /true or false/],
+    [{ HTTP_PORT: "70000" }, "HTTP_PORT", /0 to 65535/],
+    [{ HTTP_HOST: "a b" }, "HTTP_HOST", /host name or IP/],
+    [{ READY_MAX_LAG_SECONDS: "0" }, "READY_MAX_LAG_SECONDS", /from 1 to/],
+    [{ API_TOKEN: "short" }, "API_TOKEN", /at least 16 characters/],
+    [{ API_MAX_BODY_BYTES: "1" }, "API_MAX_BODY_BYTES", /from 256/],
   ];
   for (const [env, setting, message] of cases) {
     await t.step(`${setting}: ${JSON.stringify(Object.values(env)[0])}`, () => {
@@ -93,4 +101,12 @@ Deno.test("parseConfig() never prints a database password", () => {
     (error: Error) => !error.message.includes("secret"),
   );
   assert.equal(redactUrl("postgres://u:secret@db/x"), "postgres://u:***@db/x");
+});
+
+Deno.test("parseConfig() never prints the API token", () => {
+  assert.throws(
+    () => parseConfig({ env: { API_TOKEN: "secret-but-short".slice(0, 10) } }),
+    (error: Error) => !error.message.includes("secret") && error.message.includes("***"),
+  );
+  assert.equal(parseConfig({ env: { API_TOKEN: "" } }).api.token, undefined);
 });

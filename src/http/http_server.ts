@@ -1,0 +1,64 @@
+/**
+ * The daemon's HTTP server: a list of routes tried in order, on `Deno.serve`.
+ * Health, metrics and the account API each contribute their own routes.
+ */
+import { getLogger } from "@logtape/logtape";
+import { errorResponse } from "./responses.ts";
+
+/** Answers a request it owns, or returns undefined to let the next route try. */
+export type Route = (
+  request: Request,
+  url: URL,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** A running server. */
+export interface HttpServer {
+  /** The port it listens on (the one picked when 0 was asked for). */
+  readonly port: number;
+  /** Stops accepting requests and waits for those in flight. */
+  stop(): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  routes: readonly Route[];
+}
+
+const logger = getLogger(["identity-sync", "http"]);
+
+/** Starts serving; resolves once the server listens. */
+export function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { promise, resolve } = Promise.withResolvers<HttpServer>();
+  const server = Deno.serve({
+    hostname: options.host,
+    port: options.port,
+    onListen: ({ port }) => {
+      logger.info("HTTP server listening on {host}:{port}", { host: options.host, port });
+      resolve({
+        port,
+        stop: async () => {
+          await server.shutdown();
+        },
+      });
+    },
+  }, async (request) => {
+    const url = new URL(request.url);
+    try {
+      for (const route of options.routes) {
+        const response = await route(request, url);
+        if (response !== undefined) return response;
+      }
+      return errorResponse(404, "not_found", `no route for ${request.method} ${url.pathname}`);
+    } catch (error) {
+      logger.error("HTTP request failed: {method} {path}", {
+        method: request.method,
+        path: url.pathname,
+        error,
+      });
+      return errorResponse(500, "internal", "internal error");
+    }
+  });
+  return promise;
+}
