@@ -2,7 +2,7 @@
  * The daemon's HTTP server: a list of routes tried in order, on `Deno.serve`.
  * Health, metrics and the account API each contribute their own routes.
  */
-import { getLogger } from "@logtape/logtape";
+import { logger as serviceLogger } from "../telemetry/logging.ts";
 import { errorResponse } from "./responses.ts";
 
 /** Answers a request it owns, or returns undefined to let the next route try. */
@@ -26,7 +26,7 @@ export interface HttpServerOptions {
   routes: readonly Route[];
 }
 
-const logger = getLogger(["identity-sync", "http"]);
+const logger = serviceLogger("http");
 
 /** Starts serving; resolves once the server listens. */
 export function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
