@@ -14,6 +14,7 @@ import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replicatio
 import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_users.ts";
 import pg from "../src/db/pg.ts";
 import { peakResidentKb } from "./peak_rss.ts";
+import { cpuSeconds } from "./process_cpu.ts";
 import { compareLsn } from "../src/replication/lsn.ts";
 import { startTestServer } from "../tests/support/test_server.ts";
 
@@ -51,6 +52,7 @@ try {
   const raw = await rawDecode(server.url, rows);
   say(`raw decode: ${raw.seconds.toFixed(2)} s, ${rate(rows, raw.seconds)} changes/s`);
 
+  const pg0 = cpuSeconds((c) => c.startsWith("postgres"));
   const started = performance.now();
   daemon = spawnDaemon();
   let peakKb = 0;
@@ -60,10 +62,14 @@ try {
     return applied !== null && compareLsn(applied, burstEnd) >= 0;
   });
   const applySeconds = (performance.now() - started) / 1_000;
+  const postgresCpu = cpuSeconds((command) => command.startsWith("postgres")) - pg0;
+  const daemonCpu = cpuSeconds((command) => command.includes("main.ts sync"));
   say(
     `daemon: ${applySeconds.toFixed(2)} s, ${rate(rows, applySeconds)} changes/s, peak RSS ${
       Math.round(peakKb / 1024)
-    } MB (start-up included)`,
+    } MB (start-up included); CPU: daemon ${daemonCpu.toFixed(1)} s, PostgreSQL ${
+      postgresCpu.toFixed(1)
+    } s`,
   );
   const ratio = raw.seconds / applySeconds;
   say(`ratio daemon / raw decode: ${ratio.toFixed(2)} (target ≥ 0.50)`);
@@ -83,6 +89,8 @@ try {
     daemon_changes_per_second: Math.round(rows / applySeconds),
     ratio: round(ratio),
     daemon_peak_rss_mb: Math.round(peakKb / 1024),
+    daemon_cpu_seconds: round(daemonCpu),
+    postgres_cpu_seconds: round(postgresCpu),
     steady_changes_per_second: STEADY_CHANGES_PER_SECOND,
     steady_lag_p50_ms: lag.p50,
     steady_lag_p99_ms: lag.p99,
@@ -165,10 +173,23 @@ async function steadyLoad(seconds: number, sample: () => void) {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
+/** The V8 flags of `deno task sync`, so that the daemon runs as it does in production. */
+function v8Flags(): string[] {
+  const task = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks
+    .sync.command as string;
+  return task.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
+}
+
 function spawnDaemon(): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--max-old-space-size=64", MAIN, "sync"],
-    env: { LEGACY_DATABASE_URL: server.url, LOG_LEVEL: "warning" },
+    args: [
+      "run",
+      "-A",
+      ...v8Flags(),
+      MAIN,
+      "sync",
+    ],
+    env: { LEGACY_DATABASE_URL: server.url, LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning" },
     stdout: "null",
     stderr: "inherit",
   }).spawn();

@@ -46,8 +46,20 @@ export interface AppliedBatch {
 interface OpenTransaction extends SourceTransaction {
   /** Changes received so far, skipped ones included. */
   seen: number;
-  /** Changes already applied by an earlier batch (a replay skips them, a split continues). */
+  /** Changes a crashed session already applied: a replay skips them. */
   applied: number;
+  /** Changes handed to a batch so far (the replayed ones included): a split continues after them. */
+  dispatched: number;
+}
+
+/** A batch cut from the stream, applied while the next one is read. */
+interface PendingBatch {
+  changes: LegacyChange[];
+  /** The last source transaction it completes, if any. */
+  committed?: CommittedTransaction;
+  /** The transaction it splits, with how many of its changes are applied once it commits. */
+  split?: { lsn: string; changes: number; continues: boolean };
+  transactions: number;
 }
 
 const log = logger("sync");
@@ -96,33 +108,38 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       queue = next.catch(() => {});
       return next;
     };
+    /** The batch being applied; the next one is cut while it runs, and waits for it. */
+    let applying: Promise<void> = Promise.resolve();
+    /** The end LSN of the last transaction handed to a batch. */
+    let dispatchedLsn = checkpoint.lastAppliedLsn;
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      stream.stop().catch(() => {});
+    };
 
-    /** Applies what is pending and stores the checkpoint; acknowledges whole transactions. */
-    const flush = async (within?: OpenTransaction) => {
-      // Called with no transaction open (or with the open one, to split it): all of it goes.
-      const changes = pending.splice(0);
-      openFrom = 0;
-      const committed = lastCommit;
-      if (changes.length === 0 && (!committed || committed.endLsn === checkpoint.lastAppliedLsn)) {
-        return;
-      }
+    /** Applies a batch and stores the checkpoint in one target transaction, then acknowledges. */
+    const apply = async (batch: PendingBatch) => {
       const started = performance.now();
       const next: SyncCheckpoint = {
-        lastAppliedLsn: committed?.endLsn ?? checkpoint.lastAppliedLsn,
-        lastCommitTime: committed?.commitTime ?? checkpoint.lastCommitTime,
-        partialLsn: within ? within.finalLsn : null,
-        partialChanges: within ? within.seen : 0,
+        lastAppliedLsn: batch.committed?.endLsn ?? checkpoint.lastAppliedLsn,
+        lastCommitTime: batch.committed?.commitTime ?? checkpoint.lastCommitTime,
+        partialLsn: batch.split?.lsn ?? null,
+        partialChanges: batch.split?.changes ?? 0,
       };
+      // A transaction split over batches: its later changes may touch rows its earlier ones
+      // did, which already carry its LSN.
+      const continuing = batch.split?.continues
+        ? batch.split.lsn
+        : checkpoint.partialLsn ?? undefined;
       await identity.query("begin");
       let stats: ApplyStats;
       try {
-        stats = await applyChanges(identity, changes, {
+        stats = await applyChanges(identity, batch.changes, {
           random: options.random,
           protectedSkeletons: skeletons,
           holdDays: config.sync.holdDays,
-          // A transaction split over batches: its later changes may touch rows its
-          // earlier ones did, which already carry its LSN.
-          continuing: continuingLsn(checkpoint, within),
+          continuing,
         });
         await storeCheckpoint(identity, slotName, next);
         await identity.query("commit");
@@ -134,18 +151,42 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         await stream.acknowledge(next.lastAppliedLsn);
       }
       checkpoint = next;
-      if (within) within.applied = within.seen;
-      const batch = {
-        changes: changes.length,
-        transactions,
+      const applied = {
+        changes: batch.changes.length,
+        transactions: batch.transactions,
         stats,
         checkpoint: next,
         milliseconds: performance.now() - started,
       };
+      options.onBatch?.(applied);
+      log.debug("batch applied {changes} changes", { ...applied, stats: undefined, ...stats });
+    };
+
+    /**
+     * Cuts what is pending into a batch (called with no transaction open, or with the open one
+     * to split it) and starts applying it once the batch before it has committed.
+     */
+    const flush = async (within?: OpenTransaction) => {
+      const changes = pending.splice(0);
+      openFrom = 0;
+      const committed = lastCommit?.endLsn === dispatchedLsn ? undefined : lastCommit;
+      if (changes.length === 0 && !committed) return;
+      const batch: PendingBatch = { changes, committed, transactions };
+      if (within) {
+        batch.split = {
+          lsn: within.finalLsn,
+          changes: within.seen,
+          continues: within.dispatched > 0,
+        };
+        within.dispatched = within.seen;
+      }
+      if (committed) dispatchedLsn = committed.endLsn;
       transactions = 0;
       firstPendingAt = 0;
-      options.onBatch?.(batch);
-      log.debug("batch applied {changes} changes", { ...batch, stats: undefined, ...stats });
+      // At most one batch applies while the next fills: memory stays bounded.
+      await applying;
+      if (failure) throw failure.error;
+      applying = apply(batch).catch(fail);
     };
 
     const handler = {
@@ -153,7 +194,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         exclusive(() => {
           // A replay of a transaction a crashed session had partly applied skips those changes.
           const applied = checkpoint.partialLsn === tx.finalLsn ? checkpoint.partialChanges : 0;
-          open = { ...tx, seen: 0, applied };
+          open = { ...tx, seen: 0, applied, dispatched: applied };
           openFrom = pending.length;
           return Promise.resolve();
         }),
@@ -178,15 +219,11 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     };
 
     // Time-based flush between transactions, so a quiet stream still commits promptly.
-    let timerFailure: { error: unknown } | undefined;
     flushTimer = setInterval(() => {
-      if (open || !lastCommit || timerFailure) return;
+      if (open || !lastCommit || failure) return;
       const due = pending.length === 0 || performance.now() - firstPendingAt >= config.sync.batchMs;
       if (!due) return;
-      exclusive(() => open ? Promise.resolve() : flush()).catch((error) => {
-        timerFailure = { error };
-        stream.stop().catch(() => {});
-      });
+      exclusive(() => open ? Promise.resolve() : flush()).catch(fail);
     }, Math.max(10, Math.floor(config.sync.batchMs / 2)));
 
     await heartbeat.connect();
@@ -203,23 +240,22 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       if (!signal.aborted) await stream.run(handler);
     } finally {
       signal.removeEventListener("abort", stop);
+      // A batch still applying commits (or fails) before the connections close.
+      await applying;
     }
-    if (timerFailure) throw timerFailure.error;
     // Stopped: commit and acknowledge what is complete; an open transaction comes again.
-    await exclusive(async () => {
-      pending.splice(openFrom);
-      open = undefined;
-      await flush();
-    });
+    if (!failure) {
+      await exclusive(async () => {
+        pending.splice(openFrom);
+        open = undefined;
+        await flush();
+      }).catch(fail);
+    }
+    await applying;
+    if (failure) throw failure.error;
   } finally {
     clearInterval(heartbeatTimer);
     clearInterval(flushTimer);
     await Promise.all([identity.end().catch(() => {}), heartbeat.end().catch(() => {})]);
   }
-}
-
-/** The commit LSN of a transaction whose earlier changes a batch already applied, if any. */
-function continuingLsn(checkpoint: SyncCheckpoint, within?: OpenTransaction): string | undefined {
-  if (within && within.applied > 0) return within.finalLsn;
-  return checkpoint.partialLsn ?? undefined;
 }
