@@ -28,16 +28,25 @@ const { values } = parseArgs({
   options: {
     rows: { type: "string", default: "1000000" },
     "steady-seconds": { type: "string", default: "60" },
+    // The identity tables in a database of their own on the same server: the slot then skips
+    // the daemon's own writes instead of decoding them.
+    "separate-identity-database": { type: "boolean", default: false },
   },
 });
 const rows = Number(values.rows);
 const steadySeconds = Number(values["steady-seconds"]);
 
 const server = await startTestServer(18);
+const identityUrl = values["separate-identity-database"]
+  ? withDatabase(server.url, "identity")
+  : server.url;
 const client = new pg.Client({ connectionString: server.url });
+const identityClient = new pg.Client({ connectionString: identityUrl });
 let daemon: Deno.ChildProcess | undefined;
 try {
   await client.connect();
+  if (identityUrl !== server.url) await client.query("create database identity");
+  await identityClient.connect();
   say(`generating ${rows.toLocaleString("en")} legacy users and snapshotting them…`);
   await createLegacyUsersTable(client);
   await insertLegacyUsers(client, { rows });
@@ -83,6 +92,7 @@ try {
   console.log(JSON.stringify({
     bench: "stream",
     rows,
+    separate_identity_database: identityUrl !== server.url,
     raw_decode_seconds: round(raw.seconds),
     raw_decode_changes_per_second: Math.round(rows / raw.seconds),
     daemon_seconds: round(applySeconds),
@@ -101,6 +111,7 @@ try {
     await daemon.status;
   }
   await client.end().catch(() => {});
+  await identityClient.end().catch(() => {});
   await server.stop();
 }
 
@@ -132,7 +143,7 @@ async function rawDecode(url: string, expected: number): Promise<{ seconds: numb
 /** Commits a marker with every batch of updates and times when the identity side shows it. */
 async function steadyLoad(seconds: number, sample: () => void) {
   const writer = new pg.Client({ connectionString: server.url });
-  const reader = new pg.Client({ connectionString: server.url });
+  const reader = new pg.Client({ connectionString: identityUrl });
   await Promise.all([writer.connect(), reader.connect()]);
   const perTick = Math.round(STEADY_CHANGES_PER_SECOND * STEADY_TICK_MS / 1_000);
   const committed = new Map<number, number>();
@@ -189,7 +200,11 @@ function spawnDaemon(): Deno.ChildProcess {
       MAIN,
       "sync",
     ],
-    env: { LEGACY_DATABASE_URL: server.url, LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning" },
+    env: {
+      LEGACY_DATABASE_URL: server.url,
+      IDENTITY_DATABASE_URL: identityUrl,
+      LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
+    },
     stdout: "null",
     stderr: "inherit",
   }).spawn();
@@ -198,7 +213,12 @@ function spawnDaemon(): Deno.ChildProcess {
 async function run(args: string[], env: Record<string, string>): Promise<void> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
-    env: { LEGACY_DATABASE_URL: server.url, LOG_LEVEL: "warning", ...env },
+    env: {
+      LEGACY_DATABASE_URL: server.url,
+      IDENTITY_DATABASE_URL: identityUrl,
+      LOG_LEVEL: "warning",
+      ...env,
+    },
     stdout: "null",
     stderr: "inherit",
   }).output();
@@ -206,7 +226,7 @@ async function run(args: string[], env: Record<string, string>): Promise<void> {
 }
 
 async function appliedLsn(): Promise<string | null> {
-  const { rows } = await client.query(
+  const { rows } = await identityClient.query(
     "select last_applied_lsn::text as lsn from identity.sync_state where phase = 'streaming'",
   );
   return rows[0]?.lsn ?? null;
@@ -214,6 +234,13 @@ async function appliedLsn(): Promise<string | null> {
 
 async function waitFor(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** `url` with another database name. */
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
 }
 
 function rate(count: number, seconds: number): string {

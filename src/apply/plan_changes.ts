@@ -58,7 +58,10 @@ export interface Plan {
   /** One per change, in order. */
   outcomes: ChangeOutcome[];
   inserts: AccountDraft[];
+  /** Accounts whose name, status or legacy name changed. */
   updates: AccountDraft[];
+  /** Accounts of which only mirrored values changed (display name, creation time, LSN). */
+  mirrors: AccountDraft[];
   holds: HoldWrite[];
   /** Names whose hold row goes: claimed again, or released by their holder. */
   unheld: string[];
@@ -146,10 +149,14 @@ class SlicePlanner {
       if (write === null) unheld.push(name);
       else holds.push(write);
     }
+    const changed = drafts.filter((draft) => !draft.isNew && draft.touched);
+    const mirrorsOnly = (draft: AccountDraft) =>
+      onlyMirrored(draft, this.#input.accounts.get(draft.legacyId));
     return {
       outcomes,
       inserts: drafts.filter((draft) => draft.isNew),
-      updates: drafts.filter((draft) => !draft.isNew && draft.touched),
+      updates: changed.filter((draft) => !mirrorsOnly(draft)),
+      mirrors: changed.filter(mirrorsOnly),
       holds,
       unheld,
       reports: this.#reports,
@@ -351,6 +358,14 @@ class SlicePlanner {
       sourceLsn: change.lsn,
     });
   }
+}
+
+/** Whether `draft` differs from `stored` in mirrored values only: a narrower write suffices. */
+function onlyMirrored(draft: AccountDraft, stored: StoredAccount | undefined): boolean {
+  return stored !== undefined && draft.username === stored.username &&
+    draft.usernameSkeleton === stored.usernameSkeleton &&
+    draft.usernameSource === stored.usernameSource && draft.status === stored.status &&
+    draft.legacyUsername === stored.legacyUsername;
 }
 
 /** Copies the values a change sent; `undefined` (unchanged TOAST) never overwrites. */

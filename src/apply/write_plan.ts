@@ -12,6 +12,7 @@ export async function writePlan(
   plan: Plan,
   options: { holdDays: number },
 ): Promise<void> {
+  if (plan.mirrors.length > 0) await mirrorAccounts(client, plan.mirrors);
   if (plan.updates.length > 0) await updateAccounts(client, plan.updates);
   if (plan.inserts.length > 0) await insertAccounts(client, plan.inserts);
   if (plan.unheld.length > 0) {
@@ -58,6 +59,24 @@ export async function writePlan(
       ],
     );
   }
+}
+
+/** The common case, kept narrow: fewer values to send, parse and compare. */
+async function mirrorAccounts(client: pg.ClientBase, drafts: readonly AccountDraft[]) {
+  await client.query(
+    `update identity.accounts as a
+     set display_name = u.display_name, legacy_created_at = u.legacy_created_at,
+         source_lsn = u.source_lsn, updated_at = now()
+     from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::pg_lsn[])
+       as u(account_id, display_name, legacy_created_at, source_lsn)
+     where a.account_id = u.account_id`,
+    [
+      drafts.map((d) => d.accountId),
+      drafts.map((d) => d.displayName),
+      drafts.map((d) => d.legacyCreatedAt),
+      drafts.map((d) => d.sourceLsn),
+    ],
+  );
 }
 
 async function updateAccounts(client: pg.ClientBase, drafts: readonly AccountDraft[]) {
