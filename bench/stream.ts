@@ -83,6 +83,10 @@ try {
   const ratio = raw.seconds / applySeconds;
   say(`ratio daemon / raw decode: ${ratio.toFixed(2)} (target ≥ 0.50)`);
 
+  // The burst left a dead version of every row on both sides; clear them first, so that the
+  // steady phase measures the stream rather than autovacuum catching up on the burst.
+  await client.query("vacuum users");
+  await identityClient.query("vacuum identity.accounts");
   const lag = await steadyLoad(steadySeconds, () => {
     peakKb = Math.max(peakKb, peakResidentKb(daemon!.pid) ?? 0);
   });
