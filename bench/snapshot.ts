@@ -115,6 +115,7 @@ async function snapshotProcess(url: string) {
     args: ["run", "-A", ...v8Flags(), MAIN, "snapshot"],
     env: {
       LEGACY_DATABASE_URL: url,
+      HTTP_PORT: "0",
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
       SNAPSHOT_RANGE_SIZE: values["range-size"]!,
       ...(values.workers ? { SNAPSHOT_WORKERS: values.workers } : {}),

@@ -206,6 +206,7 @@ function spawnDaemon(): Deno.ChildProcess {
     ],
     env: {
       LEGACY_DATABASE_URL: server.url,
+      HTTP_PORT: "0",
       IDENTITY_DATABASE_URL: identityUrl,
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
     },
@@ -219,6 +220,7 @@ async function run(args: string[], env: Record<string, string>): Promise<void> {
     args: ["run", "-A", MAIN, ...args],
     env: {
       LEGACY_DATABASE_URL: server.url,
+      HTTP_PORT: "0",
       IDENTITY_DATABASE_URL: identityUrl,
       LOG_LEVEL: "warning",
       ...env,

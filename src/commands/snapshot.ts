@@ -1,25 +1,52 @@
 /** `deno task snapshot`: the backfill, printed as a one-line JSON summary. */
 import type { Config } from "../config.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
+import { healthRoute } from "../http/health_routes.ts";
+import { startHttpServer } from "../http/http_server.ts";
+import type { SnapshotProgress } from "../snapshot/progress.ts";
 import { runSnapshot, type SnapshotOutcome } from "../snapshot/run_snapshot.ts";
 import { logger } from "../telemetry/logging.ts";
+import { createMetrics } from "../telemetry/metrics.ts";
+import { observeSnapshot } from "../telemetry/snapshot_metrics.ts";
 
 /** Runs, resumes or joins the snapshot (or predicts it with --dry-run) and prints its summary. */
 export async function snapshotCommand(config: Config): Promise<void> {
   const log = logger("snapshot");
-  const databases = await resolveDatabases(config, {
-    onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),
+  // Its progress is scraped like the daemon's: /metrics, and /healthz while it runs.
+  const metrics = createMetrics({ env: Deno.env.toObject() });
+  let progress: SnapshotProgress | undefined;
+  observeSnapshot(metrics.meter, () => progress);
+  const server = await startHttpServer({
+    ...config.http,
+    routes: [
+      metrics.route,
+      healthRoute(() => ({
+        ready: progress !== undefined,
+        reason: progress ? `snapshot ${progress.phase}` : "snapshot starting",
+        state: "snapshotting",
+        apply_lag_seconds: null,
+      })),
+    ],
   });
   try {
-    const outcome = await runSnapshot({
-      config,
-      legacyUrl: databases.legacyUrl,
-      identityUrl: databases.identityUrl,
-      progress: true,
+    const databases = await resolveDatabases(config, {
+      onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),
     });
-    console.log(JSON.stringify(snapshotSummary(outcome, config)));
+    try {
+      const outcome = await runSnapshot({
+        config,
+        legacyUrl: databases.legacyUrl,
+        identityUrl: databases.identityUrl,
+        progress: true,
+        watch: (watched) => progress = watched,
+      });
+      console.log(JSON.stringify(snapshotSummary(outcome, config)));
+    } finally {
+      await databases.close();
+    }
   } finally {
-    await databases.close();
+    await server.stop();
+    await metrics.shutdown();
   }
 }
 

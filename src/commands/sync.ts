@@ -1,9 +1,14 @@
-/** `deno task sync`: the daemon, until SIGTERM or SIGINT. */
+/** `deno task sync`: the daemon, until SIGTERM or SIGINT, with its HTTP server. */
 import process from "node:process";
 import type { Config } from "../config.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
+import { healthRoute } from "../http/health_routes.ts";
+import { type Route, startHttpServer } from "../http/http_server.ts";
+import { startStatusPoller } from "../status/status_poller.ts";
 import { runSync } from "../sync/run_sync.ts";
 import { logger } from "../telemetry/logging.ts";
+import { createMetrics } from "../telemetry/metrics.ts";
+import { SyncMetrics } from "../telemetry/sync_metrics.ts";
 
 /** The signals that stop the daemon gracefully. */
 const SIGNALS = ["SIGTERM", "SIGINT"] as const;
@@ -16,8 +21,22 @@ export async function syncCommand(config: Config): Promise<void> {
     log.info("stopping: committing the batch in flight");
     stop.abort();
   };
+  const metrics = createMetrics({ env: Deno.env.toObject() });
+  const observed = new SyncMetrics(metrics.meter);
+  const routes: Route[] = [
+    metrics.route,
+    healthRoute(() => observed.readiness(config.http.readyMaxLagSeconds)),
+  ];
+  const server = await startHttpServer({ ...config.http, routes });
   const databases = await resolveDatabases(config, {
     onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),
+  });
+  const poller = startStatusPoller({
+    legacyUrl: databases.legacyUrl,
+    identityUrl: databases.identityUrl,
+    slotName: config.replication.slotName,
+    onSlot: (slot) => observed.slot = slot,
+    onAccounts: (counts) => observed.accounts = counts,
   });
   // The embedded server's exit hooks would stop it at the first signal, under the batch
   // in flight; here the batch commits first, then `close()` stops the server.
@@ -29,17 +48,32 @@ export async function syncCommand(config: Config): Promise<void> {
       legacyUrl: databases.legacyUrl,
       identityUrl: databases.identityUrl,
       signal: stop.signal,
-      onBatch: (batch) =>
+      onState: (state) => {
+        if (state === observed.state) return;
+        log.info("daemon {phase}", { phase: state });
+        // Streaming starts after a snapshot may have loaded every account: count them now.
+        if (state === "streaming") poller.countAccounts();
+        observed.state = state;
+      },
+      watchSnapshot: (progress) => observed.snapshot = progress,
+      onCaughtUp: (commitTime) => observed.caughtUp(commitTime),
+      onBatch: (batch) => {
+        observed.batchApplied(batch);
         log.info("applied {changes} changes in {transactions} transactions", {
+          phase: "streaming",
           changes: batch.changes,
           transactions: batch.transactions,
           lsn: batch.checkpoint.lastAppliedLsn,
           ms: Math.round(batch.milliseconds),
           ...batch.stats,
-        }),
+        });
+      },
     });
   } finally {
     for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
+    await poller.stop();
+    await server.stop();
+    await metrics.shutdown();
     await databases.close();
   }
 }

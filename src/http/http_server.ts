@@ -28,9 +28,28 @@ export interface HttpServerOptions {
 
 const logger = serviceLogger("http");
 
-/** Starts serving; resolves once the server listens. */
+/**
+ * Starts serving; resolves once the server listens.
+ *
+ * @throws {Error} when the address cannot be listened on (in use, not local, not allowed).
+ */
 export function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { promise, resolve } = Promise.withResolvers<HttpServer>();
+  try {
+    serve(options, resolve);
+  } catch (error) {
+    const where = `${options.host}:${options.port}`;
+    throw new Error(
+      `Cannot serve HTTP on ${where}: ${
+        (error as Error).message
+      }; set HTTP_HOST and HTTP_PORT (0 picks a free port)`,
+      { cause: error },
+    );
+  }
+  return promise;
+}
+
+function serve(options: HttpServerOptions, resolve: (server: HttpServer) => void): void {
   const server = Deno.serve({
     hostname: options.host,
     port: options.port,
@@ -60,5 +79,4 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
       return errorResponse(500, "internal", "internal error");
     }
   });
-  return promise;
 }

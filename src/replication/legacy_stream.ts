@@ -51,6 +51,8 @@ export interface StreamHandler {
   commit(tx: CommittedTransaction): Promise<void>;
   /** A transactional heartbeat message was seen (also when its transaction changed nothing else). */
   heartbeat?(message: HeartbeatMessage): Promise<void>;
+  /** The server started streaming: the connection and the slot are good. */
+  started?(): void;
 }
 
 // What PostgreSQL's own subscriber asks for: output that parses back the same anywhere.
@@ -126,7 +128,10 @@ export class LegacyStream {
       // A stop() while the library was still connecting found no connection to end.
       if (this.#stopping) service.stop().catch(() => {});
       // The caller's start is applied: the slot may catch up with it at once.
-      else this.#report(this.#confirmed);
+      else {
+        this.#report(this.#confirmed);
+        handler.started?.();
+      }
     });
     const timer = setInterval(
       () => this.#report(this.#confirmed),

@@ -24,6 +24,12 @@ export class SnapshotProgress {
     this.readHere += rows;
   }
 
+  /** Rows read by every process over the rows expected, from 0 to 1 (1 once past reading). */
+  ratio(): number {
+    if (this.phase !== "reading") return 1;
+    return this.total > 0 ? Math.min(1, this.done / this.total) : 0;
+  }
+
   /** Seconds since the snapshot started. */
   seconds(): number {
     return (performance.now() - this.startedAt) / 1_000;

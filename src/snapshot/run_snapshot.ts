@@ -35,6 +35,8 @@ export interface RunSnapshotOptions {
   random?: RandomSource;
   /** Show progress (a bar on a terminal, log lines otherwise). */
   progress?: boolean;
+  /** Handed the run's progress as soon as it exists, e.g. for metrics. */
+  watch?: (progress: SnapshotProgress) => void;
 }
 
 /** What a snapshot run did. */
@@ -61,6 +63,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   const { config } = options;
   const { slotName } = config.replication;
   const progress = new SnapshotProgress();
+  options.watch?.(progress);
   const legacy = await connect(options.legacyUrl);
   const identity = await connect(options.identityUrl);
   const lock = `identity_sync.snapshot.${slotName}`;
@@ -243,6 +246,7 @@ async function dryRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   const { config } = options;
   const { slotName } = config.replication;
   const progress = new SnapshotProgress();
+  options.watch?.(progress);
   const legacy = await connect(options.legacyUrl);
   const identity = await connect(options.identityUrl);
   let stopProgress = () => {};

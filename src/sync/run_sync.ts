@@ -12,6 +12,8 @@ import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
 import { inspectLegacyTable } from "../snapshot/legacy_table.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { logger } from "../telemetry/logging.ts";
+import type { SnapshotProgress } from "../snapshot/progress.ts";
+import type { DaemonState } from "./readiness.ts";
 import { type AppliedBatch, runStreamSession } from "./stream_session.ts";
 
 /** Options of {@linkcode runSync}. */
@@ -24,6 +26,12 @@ export interface RunSyncOptions {
   random?: RandomSource;
   /** Told of every committed batch. */
   onBatch?: (batch: AppliedBatch) => void;
+  /** Told when everything committed on the legacy database up to a heartbeat is applied. */
+  onCaughtUp?: (commitTime: Date) => void;
+  /** Told whenever the daemon's state changes. */
+  onState?: (state: DaemonState) => void;
+  /** Handed the snapshot's progress when the daemon runs one. */
+  watchSnapshot?: (progress: SnapshotProgress) => void;
 }
 
 /** Stream failures that retrying cannot mend: the operator must act. */
@@ -43,17 +51,31 @@ const log = logger("sync");
 
 /** Runs the daemon until `options.signal` aborts; throws on a failure retrying cannot mend. */
 export async function runSync(options: RunSyncOptions): Promise<void> {
+  const setState = (state: DaemonState) => options.onState?.(state);
+  try {
+    await streamUntilStopped(options, setState);
+  } finally {
+    setState("stopped");
+  }
+}
+
+async function streamUntilStopped(
+  options: RunSyncOptions,
+  setState: (state: DaemonState) => void,
+): Promise<void> {
   const { config, signal } = options;
   const { slotName } = config.replication;
   await migrate(options.identityUrl);
   const state = await withClient(options.identityUrl, (c) => readSyncState(c, slotName));
   if (state?.phase !== "snapshotted" && state?.phase !== "streaming") {
     log.info("no finished snapshot for slot {slot}: running it first", { slot: slotName });
+    setState("snapshotting");
     await runSnapshot({
       config,
       legacyUrl: options.legacyUrl,
       identityUrl: options.identityUrl,
       progress: true,
+      watch: options.watchSnapshot,
     });
   }
   const table = await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
@@ -72,10 +94,13 @@ export async function runSync(options: RunSyncOptions): Promise<void> {
           failures = 0;
           options.onBatch?.(batch);
         },
+        onStreaming: () => setState("streaming"),
+        onCaughtUp: options.onCaughtUp,
       });
     } catch (error) {
       if (error instanceof LegacyStreamError && FATAL.has(error.kind)) throw error;
       if (signal.aborted) break;
+      setState("reconnecting");
       failures++;
       const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures, 16));
       const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);

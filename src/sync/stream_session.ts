@@ -30,6 +30,13 @@ export interface StreamSessionOptions {
   signal: AbortSignal;
   /** Told of every committed batch. */
   onBatch?: (batch: AppliedBatch) => void;
+  /** Told when the server starts streaming. */
+  onStreaming?: () => void;
+  /**
+   * Told, once it is stored, that everything committed on the legacy database up to a heartbeat
+   * is applied: the apply lag's clock on an idle table.
+   */
+  onCaughtUp?: (commitTime: Date) => void;
 }
 
 /** A committed batch, for logs and metrics. */
@@ -60,6 +67,8 @@ interface PendingBatch {
   /** The transaction it splits, with how many of its changes are applied once it commits. */
   split?: { lsn: string; changes: number; continues: boolean };
   transactions: number;
+  /** A heartbeat that came after its changes: caught up to it once the batch commits. */
+  heartbeat?: Date;
 }
 
 const log = logger("sync");
@@ -112,6 +121,8 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     let applying: Promise<void> = Promise.resolve();
     /** The end LSN of the last transaction handed to a batch. */
     let dispatchedLsn = checkpoint.lastAppliedLsn;
+    /** A heartbeat seen while changes were pending. */
+    let heartbeatAfter: Date | undefined;
     let failure: { error: unknown } | undefined;
     const fail = (error: unknown) => {
       failure ??= { error };
@@ -181,12 +192,35 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         within.dispatched = within.seen;
       }
       if (committed) dispatchedLsn = committed.endLsn;
+      batch.heartbeat = heartbeatAfter;
+      heartbeatAfter = undefined;
       transactions = 0;
       firstPendingAt = 0;
       // At most one batch applies while the next fills: memory stays bounded.
       await applying;
       if (failure) throw failure.error;
       applying = apply(batch).catch(fail);
+      if (batch.heartbeat) caughtUp(batch.heartbeat);
+    };
+
+    /**
+     * Records, after whatever is applying, that everything committed up to `commitTime` is
+     * applied: `last_commit_time` moves on an idle table too, and so does the lag built on it.
+     */
+    const caughtUp = (commitTime: Date) => {
+      applying = applying.then(async () => {
+        if (failure) return;
+        await identity.query(
+          `update identity.sync_state
+           set last_commit_time = greatest(last_commit_time, $2), updated_at = now()
+           where slot_name = $1`,
+          [slotName, commitTime],
+        );
+        if (!checkpoint.lastCommitTime || checkpoint.lastCommitTime < commitTime) {
+          checkpoint = { ...checkpoint, lastCommitTime: commitTime };
+        }
+        options.onCaughtUp?.(commitTime);
+      }).catch(fail);
     };
 
     const handler = {
@@ -215,7 +249,15 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
           transactions++;
           if (pending.length >= config.sync.batchChanges) await flush();
         }),
-      heartbeat: (_message: HeartbeatMessage) => Promise.resolve(),
+      heartbeat: (message: HeartbeatMessage) =>
+        exclusive(() => {
+          if (!message.commitTime) return Promise.resolve();
+          // Changes before it still pending: it counts once their batch commits.
+          if (pending.length > 0) heartbeatAfter = message.commitTime;
+          else caughtUp(message.commitTime);
+          return Promise.resolve();
+        }),
+      started: () => options.onStreaming?.(),
     };
 
     // Time-based flush between transactions, so a quiet stream still commits promptly.

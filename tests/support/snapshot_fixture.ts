@@ -17,6 +17,8 @@ export function snapshotEnv(
     SLOT_NAME: db.name,
     PUBLICATION_NAME: db.name,
     LOG_LEVEL: "error",
+    // Tests run many commands at once: each serves HTTP on a free port of its own.
+    HTTP_PORT: "0",
     ...env,
   };
 }
