@@ -26,13 +26,13 @@ const narrowed = Deno.args.length > 0;
 if (!narrowed) {
   await check("format", ["fmt", "--check"]);
   await check("lint", ["lint"]);
-  await check("type check", ["check", "src/", "tests/", "bench/"]);
+  await check("type check", ["check", "src/", "tests/", "bench/", "ops/"]);
 }
 
 const given = Deno.env.get("TEST_DATABASE_URL");
 await Deno.remove(COVERAGE_DIR, { recursive: true }).catch(() => {});
 if (given) {
-  await testRun("given server", given, narrowed ? Deno.args : ["src/", "tests/"], true);
+  await testRun("given server", given, narrowed ? Deno.args : ["src/", "ops/", "tests/"], true);
 } else {
   const majors = (Deno.env.get("TEST_PG_MAJORS") ?? SUPPORTED_MAJORS.join(","))
     .split(",").map((m) => Number(m.trim()) as Major);
@@ -44,8 +44,9 @@ if (given) {
     }
     const server = await startTestServer(major);
     try {
-      // Unit tests do not depend on the server: they run once, with the first major.
-      const paths = narrowed ? Deno.args : index === 0 ? ["src/", "tests/"] : ["tests/"];
+      // Unit tests (and the alert rules' promtool tests) do not depend on the server: they run
+      // once, with the first major.
+      const paths = narrowed ? Deno.args : index === 0 ? ["src/", "ops/", "tests/"] : ["tests/"];
       await testRun(`PostgreSQL ${major}`, server.url, paths, index === 0, {
         TEST_PG_MAJOR: `${major}`,
       });
