@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { CONFIG_FLAGS, ConfigError, configFlagOptions, parseConfig } from "./config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { statusCommand } from "./commands/status.ts";
 import { syncCommand } from "./commands/sync.ts";
 import { demoCommand } from "./commands/demo.ts";
@@ -13,6 +14,10 @@ import type { Config } from "./config.ts";
 
 const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: string }> = {
   migrate: { run: migrateCommand, help: "apply the identity schema migrations" },
+  serve: {
+    run: serveCommand,
+    help: "the account API alone: create, rename, delete, resolve accounts, check names",
+  },
   status: {
     run: statusCommand,
     help: "phase, snapshot progress, slot lag and WAL, last applied change, dead letters (--json)",

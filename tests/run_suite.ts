@@ -26,7 +26,7 @@ const narrowed = Deno.args.length > 0;
 if (!narrowed) {
   await check("format", ["fmt", "--check"]);
   await check("lint", ["lint"]);
-  await check("type check", ["check", "src/", "tests/", "bench/", "ops/"]);
+  await check("type check", ["check", "mod.ts", "src/", "tests/", "bench/", "ops/"]);
 }
 
 const given = Deno.env.get("TEST_DATABASE_URL");

@@ -2,6 +2,7 @@
 import process from "node:process";
 import type { Config } from "../config.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
+import { openAccountApi } from "../http/account_api.ts";
 import { healthRoute } from "../http/health_routes.ts";
 import { type Route, startHttpServer } from "../http/http_server.ts";
 import { startStatusPoller } from "../status/status_poller.ts";
@@ -23,14 +24,16 @@ export async function syncCommand(config: Config): Promise<void> {
   };
   const metrics = createMetrics({ env: Deno.env.toObject() });
   const observed = new SyncMetrics(metrics.meter);
-  const routes: Route[] = [
-    metrics.route,
-    healthRoute(() => observed.readiness(config.http.readyMaxLagSeconds)),
-  ];
-  const server = await startHttpServer({ ...config.http, routes });
   const databases = await resolveDatabases(config, {
     onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),
   });
+  const api = openAccountApi(config, databases.identityUrl);
+  const routes: Route[] = [
+    metrics.route,
+    healthRoute(() => observed.readiness(config.http.readyMaxLagSeconds)),
+    api.route,
+  ];
+  const server = await startHttpServer({ ...config.http, routes });
   const poller = startStatusPoller({
     legacyUrl: databases.legacyUrl,
     identityUrl: databases.identityUrl,
@@ -73,6 +76,7 @@ export async function syncCommand(config: Config): Promise<void> {
     for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
     await poller.stop();
     await server.stop();
+    await api.close();
     await metrics.shutdown();
     await databases.close();
   }

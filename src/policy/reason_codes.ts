@@ -46,6 +46,7 @@ export const REASON_CODES = [
   "TAKEN", // the name belongs to another account
   "TAKEN_BY_OLDER", // contested: a better tier or an older account won it
   "HELD", // released recently and still on hold
+  "LOOKALIKE", // a new sign-up: same skeleton as an existing username
 ] as const;
 
 /** A stable SCREAMING_SNAKE reason code. */

@@ -1,0 +1,52 @@
+/** Valid, available names to offer when the one asked for cannot be had. */
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/database.ts";
+import {
+  fallbackUsername,
+  type RandomSource,
+  usernameCandidate,
+  usernameSkeleton,
+  validateUsername,
+} from "../../policy/mod.ts";
+import { nameConflicts } from "./name_conflicts.ts";
+
+/** How many names are offered at most. */
+export const MAX_SUGGESTIONS = 5;
+const DRAWS_PER_ROUND = 12;
+const ROUNDS = 3;
+
+/** Up to five names built from `wanted` that pass the policy and are free, look-alikes included. */
+export async function suggestUsernames(
+  trx: Transaction<Database>,
+  wanted: string | null,
+  options: { random: RandomSource; protectedSkeletons: ReadonlySet<string>; accountId?: string },
+): Promise<string[]> {
+  const candidate = wanted === null ? null : usernameCandidate(wanted, options);
+  const base = candidate?.base ?? null;
+  const found: string[] = [];
+  const skeletons = new Set<string>();
+  const tried = new Set<string>();
+  for (let round = 0; round < ROUNDS && found.length < MAX_SUGGESTIONS; round++) {
+    const names: string[] = [];
+    for (let draw = 0; draw < DRAWS_PER_ROUND; draw++) {
+      // The first draws stay close to the base; later ones vary more.
+      const name = fallbackUsername(base, round * 2 + (draw % 3), options.random);
+      if (tried.has(name)) continue;
+      tried.add(name);
+      if (validateUsername(name, options).valid) names.push(name);
+    }
+    const conflicts = await nameConflicts(trx, names, {
+      accountId: options.accountId,
+      lookalikes: true,
+    });
+    for (const name of names) {
+      if (conflicts.get(name) !== null || found.length >= MAX_SUGGESTIONS) continue;
+      // Two suggestions that look alike could not both be taken: offer one of them.
+      const skeleton = usernameSkeleton(name);
+      if (skeletons.has(skeleton)) continue;
+      skeletons.add(skeleton);
+      found.push(name);
+    }
+  }
+  return found;
+}

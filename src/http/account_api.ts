@@ -1,0 +1,38 @@
+/** The account API as a server part: its route, its database pool, and its start-up notice. */
+import type { Config } from "../config.ts";
+import { createDatabase } from "../db/database.ts";
+import { cryptoRandom, protectedSkeletons } from "../policy/mod.ts";
+import { logger } from "../telemetry/logging.ts";
+import { accountRoute } from "./account_routes.ts";
+import type { Route } from "./http_server.ts";
+
+/** A running account API. */
+export interface AccountApi {
+  route: Route;
+  /** Closes its database pool. */
+  close(): Promise<void>;
+}
+
+/** Opens the account API on the identity database; says at start-up whether writes are on. */
+export function openAccountApi(config: Config, identityUrl: string): AccountApi {
+  const db = createDatabase(identityUrl);
+  const log = logger("api");
+  if (config.api.token === undefined) {
+    log.warning("API_TOKEN is not set: the account API's write endpoints are off (403)");
+  } else {
+    log.info("account API write endpoints are on (bearer token required)");
+  }
+  return {
+    route: accountRoute({
+      db,
+      token: config.api.token,
+      maxBodyBytes: config.api.maxBodyBytes,
+      policy: {
+        random: cryptoRandom,
+        protectedSkeletons: protectedSkeletons(config.protectedNames),
+        holdDays: config.sync.holdDays,
+      },
+    }),
+    close: () => db.destroy(),
+  };
+}

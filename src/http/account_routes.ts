@@ -1,0 +1,169 @@
+/**
+ * The account API: thin handlers that parse (zod), authorize writes, run one account operation
+ * in a transaction of its own, and answer JSON. Errors are `{ "error": { "code", "message" } }`.
+ */
+import type { Kysely, Transaction } from "kysely";
+import { z } from "zod";
+import { AccountError } from "../apply/lifecycle/account_error.ts";
+import {
+  type AccountPolicy,
+  checkUsername,
+  createAccount,
+  deleteAccount,
+  renameAccount,
+  resolveAccount,
+} from "../apply/lifecycle/account_operations.ts";
+import type { Database } from "../db/database.ts";
+import { hasBearerToken } from "./bearer_token.ts";
+import type { Route } from "./http_server.ts";
+import { OPENAPI_DOCUMENT } from "./openapi.ts";
+import { BodyError, readJsonBody } from "./request_body.ts";
+import { errorResponse, jsonResponse } from "./responses.ts";
+
+/** Options of {@linkcode accountRoute}. */
+export interface AccountRouteOptions {
+  db: Kysely<Database>;
+  /** The bearer token writes need; undefined turns the write endpoints off. */
+  token?: string;
+  maxBodyBytes: number;
+  policy: AccountPolicy;
+}
+
+const CreateBody = z.object({
+  username: z.string().max(1_024).optional(),
+  display_name: z.string().max(200).nullable().optional(),
+}).strict();
+
+const RenameBody = z.object({ username: z.string().max(1_024) }).strict();
+
+const ACCOUNT_PATH = /^\/v1\/accounts\/([^/]+)$/;
+const USERNAME_PATH = /^\/v1\/usernames\/([^/]+)$/;
+
+/** The API's routes, as one route. */
+export function accountRoute(options: AccountRouteOptions): Route {
+  const inTransaction = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
+    options.db.transaction().execute(fn);
+  const write = async (request: Request, run: () => Promise<Response>) => {
+    if (options.token === undefined) {
+      return errorResponse(
+        403,
+        "writes_disabled",
+        "Cannot change accounts: this server has no API_TOKEN, so the write endpoints are off",
+      );
+    }
+    if (!(await hasBearerToken(request, options.token))) {
+      return errorResponse(
+        401,
+        "unauthorized",
+        "Cannot change accounts: a valid bearer token is required",
+      );
+    }
+    return await answer(run);
+  };
+
+  return async (request, url) => {
+    const { pathname } = url;
+    const method = request.method;
+    if (pathname === "/openapi.json") {
+      return method === "GET" ? jsonResponse(200, OPENAPI_DOCUMENT) : notAllowed("GET");
+    }
+    if (pathname === "/v1/accounts") {
+      if (method !== "POST") return notAllowed("POST");
+      return await write(request, async () => {
+        const body = await readJsonBody(request, CreateBody, options.maxBodyBytes);
+        const account = await inTransaction((trx) =>
+          createAccount(
+            trx,
+            { username: body.username, displayName: body.display_name },
+            options.policy,
+          )
+        );
+        return jsonResponse(201, account, { location: `/v1/accounts/${account.public_id}` });
+      });
+    }
+    const accountMatch = ACCOUNT_PATH.exec(pathname);
+    if (accountMatch) {
+      const publicId = accountMatch[1]!;
+      if (method === "GET") {
+        return await answer(async () =>
+          jsonResponse(200, await inTransaction((trx) => resolveAccount(trx, publicId)))
+        );
+      }
+      if (method === "PATCH") {
+        return await write(request, async () => {
+          const body = await readJsonBody(request, RenameBody, options.maxBodyBytes);
+          return jsonResponse(
+            200,
+            await inTransaction((trx) =>
+              renameAccount(trx, publicId, body.username, options.policy)
+            ),
+          );
+        });
+      }
+      if (method === "DELETE") {
+        return await write(request, async () => {
+          await inTransaction((trx) => deleteAccount(trx, publicId, options.policy));
+          return jsonResponse(200, { public_id: publicId, status: "deleted" });
+        });
+      }
+      return notAllowed("GET, PATCH, DELETE");
+    }
+    const usernameMatch = USERNAME_PATH.exec(pathname);
+    if (usernameMatch) {
+      if (method !== "GET") return notAllowed("GET");
+      return await answer(async () => {
+        let name: string;
+        try {
+          name = decodeURIComponent(usernameMatch[1]!);
+        } catch {
+          return errorResponse(
+            400,
+            "invalid_path",
+            "Cannot read the username: bad percent-encoding",
+          );
+        }
+        return jsonResponse(
+          200,
+          await inTransaction((trx) => checkUsername(trx, name, options.policy)),
+        );
+      });
+    }
+    return undefined;
+  };
+}
+
+/** Runs a handler, turning refusals into their status codes. */
+async function answer(run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof BodyError) return error.response;
+    if (error instanceof AccountError) return accountErrorResponse(error);
+    throw error;
+  }
+}
+
+const STATUS: Record<AccountError["kind"], number> = {
+  invalid_username: 400,
+  username_unavailable: 409,
+  not_found: 404,
+  gone: 410,
+  legacy_owned: 409,
+};
+
+function accountErrorResponse(error: AccountError): Response {
+  const details = error.kind === "invalid_username" || error.kind === "username_unavailable"
+    ? { reasons: error.reasons, suggestions: error.suggestions }
+    : {};
+  return errorResponse(STATUS[error.kind], error.kind, error.message, details);
+}
+
+function notAllowed(allow: string): Response {
+  const response = errorResponse(
+    405,
+    "method_not_allowed",
+    `Cannot serve this method here: use ${allow}`,
+  );
+  response.headers.set("allow", allow);
+  return response;
+}

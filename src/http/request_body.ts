@@ -1,0 +1,73 @@
+/** A JSON request body: size-limited, parsed, validated with zod; each failure a clear 4xx. */
+import type { z } from "zod";
+import { errorResponse } from "./responses.ts";
+
+/** A body that cannot be used, as the response that says why. */
+export class BodyError extends Error {
+  override name = "BodyError";
+  readonly response: Response;
+  constructor(response: Response) {
+    super("request body refused");
+    this.response = response;
+  }
+}
+
+/**
+ * Reads `request`'s body as JSON of `schema`, reading at most `maxBytes`.
+ *
+ * @throws {BodyError} with a 413 (too large), or a 400 (not JSON, or not of the schema).
+ */
+export async function readJsonBody<T>(
+  request: Request,
+  schema: z.ZodType<T>,
+  maxBytes: number,
+): Promise<T> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    for await (const chunk of request.body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(chunk);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new BodyError(
+      errorResponse(
+        400,
+        "malformed_json",
+        `Cannot parse the body as JSON: ${(error as Error).message}`,
+      ),
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? issue.path.join(".") : "body";
+    throw new BodyError(
+      errorResponse(400, "invalid_body", `Cannot use the body: ${where}: ${issue.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+function tooLarge(maxBytes: number): BodyError {
+  return new BodyError(
+    errorResponse(
+      413,
+      "body_too_large",
+      `Cannot read the body: it is larger than ${maxBytes} bytes`,
+    ),
+  );
+}

@@ -1,0 +1,335 @@
+import assert from "node:assert/strict";
+import { createDatabase } from "../src/db/database.ts";
+import { migrate } from "../src/db/migrate.ts";
+import { accountRoute } from "../src/http/account_routes.ts";
+import { type HttpServer, startHttpServer } from "../src/http/http_server.ts";
+import { cryptoRandom, isWellFormedPublicId, validateUsername } from "../src/policy/mod.ts";
+import { runSync } from "../src/sync/run_sync.ts";
+import {
+  runCli,
+  seedLegacyUsers,
+  snapshotConfig,
+  verifyDatabase,
+} from "./support/snapshot_fixture.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+
+const TOKEN = "test-token-0123456789abcdef";
+const POLICY = { random: cryptoRandom, protectedSkeletons: new Set<string>(), holdDays: 90 };
+
+/** The account API on `db`, on a free port; `token: null` turns writes off. */
+async function startApi(db: TestDatabase, options: { token: string | null } = { token: TOKEN }) {
+  const token = options.token ?? undefined;
+  const kysely = createDatabase(db.url);
+  const server = await startHttpServer({
+    host: "127.0.0.1",
+    port: 0,
+    routes: [accountRoute({ db: kysely, token, maxBodyBytes: 1_024, policy: POLICY })],
+  });
+  return {
+    server,
+    call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+      call(server, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
+    [Symbol.asyncDispose]: async () => {
+      await server.stop();
+      await kysely.destroy();
+    },
+  };
+}
+
+async function call(
+  server: HttpServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+async function migrated(): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  await migrate(db.url);
+  return db;
+}
+
+Deno.test("the account API creates, resolves, checks, renames and deletes accounts", async (t) => {
+  await using db = await migrated();
+  await using api = await startApi(db);
+  let ada = "";
+
+  await t.step(
+    "POST /v1/accounts creates a native account with the requested name: 201",
+    async () => {
+      const created = await api.call("POST", "/v1/accounts", {
+        username: "ada_lovelace",
+        display_name: "Ada",
+      });
+      assert.equal(created.status, 201);
+      assert.deepEqual(Object.keys(created.body).sort(), [
+        "display_name",
+        "public_id",
+        "username",
+        "username_source",
+      ]);
+      assert.ok(isWellFormedPublicId(created.body.public_id));
+      assert.equal(created.body.username, "ada_lovelace");
+      assert.equal(created.body.username_source, "requested");
+      ada = created.body.public_id;
+      const stored = await withClient(
+        db.url,
+        (c) =>
+          c.query("select legacy_id, status from identity.accounts where public_id = $1", [ada]),
+      );
+      assert.deepEqual(stored.rows, [{ legacy_id: null, status: "active" }]);
+    },
+  );
+
+  await t.step("a taken name or a look-alike: 409 with five valid, free suggestions", async () => {
+    const refusals: [string, string][] = [["ada_lovelace", "TAKEN"], ["ada.1ovelace", "LOOKALIKE"]];
+    for (const [name, reason] of refusals) {
+      const refused = await api.call("POST", "/v1/accounts", { username: name });
+      assert.equal(refused.status, 409, name);
+      assert.equal(refused.body.error.code, "username_unavailable");
+      assert.deepEqual(refused.body.error.reasons, [reason]);
+      const suggestions: string[] = refused.body.error.suggestions;
+      assert.equal(suggestions.length, 5);
+      for (const suggestion of suggestions) {
+        assert.ok(validateUsername(suggestion).valid, suggestion);
+        const check = await api.call("GET", `/v1/usernames/${suggestion}`);
+        assert.deepEqual(check.body, { available: true, reasons: [], suggestions: [] });
+      }
+    }
+  });
+
+  await t.step("a name the policy refuses: 400 with its reasons and suggestions", async () => {
+    const refused = await api.call("POST", "/v1/accounts", { username: "admin" });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, "invalid_username");
+    assert.deepEqual(refused.body.error.reasons, ["RESERVED"]);
+    assert.ok(refused.body.error.suggestions.length > 0);
+  });
+
+  await t.step("no name asked: a generated one", async () => {
+    const created = await api.call("POST", "/v1/accounts", {});
+    assert.equal(created.status, 201);
+    assert.match(created.body.username, /^user_[a-z0-9]{10}$/);
+    assert.equal(created.body.username_source, "generated");
+  });
+
+  await t.step("GET /v1/accounts/{public_id}: 200, and 404 for an unknown one", async () => {
+    const found = await api.call("GET", `/v1/accounts/${ada}`, undefined, { authorization: "" });
+    assert.deepEqual(found, {
+      status: 200,
+      body: {
+        public_id: ada,
+        username: "ada_lovelace",
+        username_source: "requested",
+        display_name: "Ada",
+      },
+    });
+    assert.equal((await api.call("GET", "/v1/accounts/BBBBBBBBBBBBBBBB")).status, 404);
+    assert.equal((await api.call("GET", "/v1/accounts/not-an-id")).status, 404);
+  });
+
+  await t.step("GET /v1/usernames/{name} says whether a sign-up could have it", async () => {
+    const taken = await api.call("GET", "/v1/usernames/ada_lovelace");
+    assert.equal(taken.body.available, false);
+    assert.deepEqual(taken.body.reasons, ["TAKEN"]);
+    assert.ok(taken.body.suggestions.length > 0);
+    const free = await api.call("GET", "/v1/usernames/grace_hopper");
+    assert.deepEqual(free.body, { available: true, reasons: [], suggestions: [] });
+    const bad = await api.call("GET", "/v1/usernames/a");
+    assert.deepEqual(bad.body.reasons, ["TOO_SHORT"]);
+  });
+
+  await t.step("PATCH renames through the policy; the old name is held, history kept", async () => {
+    const renamed = await api.call("PATCH", `/v1/accounts/${ada}`, { username: "countess_ada" });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.username, "countess_ada");
+    const held = await api.call("POST", "/v1/accounts", { username: "ada_lovelace" });
+    assert.equal(held.status, 409);
+    assert.deepEqual(held.body.error.reasons, ["HELD"]);
+    const history = await withClient(
+      db.url,
+      (c) => c.query("select old_username, new_username, source from identity.username_history"),
+    );
+    assert.deepEqual(history.rows, [
+      { old_username: "ada_lovelace", new_username: "countess_ada", source: "api" },
+    ]);
+  });
+
+  await t.step("DELETE tombstones: 200, then 410 for every call on it", async () => {
+    const deleted = await api.call("DELETE", `/v1/accounts/${ada}`);
+    assert.deepEqual(deleted, { status: 200, body: { public_id: ada, status: "deleted" } });
+    assert.equal((await api.call("GET", `/v1/accounts/${ada}`)).status, 410);
+    assert.equal(
+      (await api.call("PATCH", `/v1/accounts/${ada}`, { username: "x_ada" })).status,
+      410,
+    );
+    assert.equal((await api.call("DELETE", `/v1/accounts/${ada}`)).status, 410);
+    const stored = await withClient(
+      db.url,
+      (c) => c.query("select public_id, status from identity.accounts where public_id = $1", [ada]),
+    );
+    assert.deepEqual(stored.rows, [{ public_id: ada, status: "deleted" }]);
+    const again = await api.call("POST", "/v1/accounts", { username: "countess_ada" });
+    assert.deepEqual(again.body.error.reasons, ["HELD"]);
+  });
+
+  await t.step(
+    "an account that mirrors a legacy user is deleted in the legacy system: 409",
+    async () => {
+      await withClient(db.url, (c) =>
+        c.query(
+          `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
+           username_source) values ('42', 'CCCCCCCCCCCCCCCC', 'legacy_user', 'iegacy_user', 'exact')`,
+        ));
+      const refused = await api.call("DELETE", "/v1/accounts/CCCCCCCCCCCCCCCC");
+      assert.equal(refused.status, 409);
+      assert.equal(refused.body.error.code, "legacy_owned");
+    },
+  );
+});
+
+Deno.test("the account API refuses bad requests with clear 4xx answers", async (t) => {
+  await using db = await migrated();
+  await using api = await startApi(db);
+  const cases: [string, () => ReturnType<typeof api.call>, number, string][] = [
+    [
+      "no token",
+      () => api.call("POST", "/v1/accounts", {}, { authorization: "" }),
+      401,
+      "unauthorized",
+    ],
+    [
+      "a wrong token",
+      () => api.call("POST", "/v1/accounts", {}, { authorization: "Bearer nope-nope-nope-nope" }),
+      401,
+      "unauthorized",
+    ],
+    ["malformed JSON", () => api.call("POST", "/v1/accounts", "{oops"), 400, "malformed_json"],
+    [
+      "an unknown field",
+      () => api.call("POST", "/v1/accounts", { username: "someone", admin: true }),
+      400,
+      "invalid_body",
+    ],
+    [
+      "a body over the limit",
+      () => api.call("POST", "/v1/accounts", { display_name: "x".repeat(2_000) }),
+      413,
+      "body_too_large",
+    ],
+    ["a wrong method", () => api.call("PUT", "/v1/accounts"), 405, "method_not_allowed"],
+  ];
+  for (const [what, request, status, code] of cases) {
+    await t.step(`${what}: ${status}`, async () => {
+      const answer = await request();
+      assert.equal(answer.status, status);
+      assert.equal(answer.body.error.code, code);
+      assert.equal(typeof answer.body.error.message, "string");
+    });
+  }
+  await t.step("with no token configured the write endpoints are off: 403", async () => {
+    await using off = await startApi(db, { token: null });
+    const answer = await off.call("POST", "/v1/accounts", { username: "someone" });
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body.error.code, "writes_disabled");
+  });
+  await t.step("/openapi.json describes the API", async () => {
+    const document = await api.call("GET", "/openapi.json");
+    assert.equal(document.body.openapi, "3.1.0");
+    assert.ok(document.body.paths["/v1/accounts/{public_id}"].patch);
+  });
+});
+
+Deno.test("50 concurrent sign-ups for one name: exactly one gets it", async () => {
+  await using db = await migrated();
+  await using api = await startApi(db);
+  const answers = await Promise.all(
+    Array.from(
+      { length: 50 },
+      () => api.call("POST", "/v1/accounts", { username: "zanzibar_fan" }),
+    ),
+  );
+  const statuses = answers.map((answer) => answer.status).sort();
+  assert.deepEqual(statuses, [201, ...Array(49).fill(409)]);
+  for (const answer of answers.filter((a) => a.status === 409)) {
+    assert.deepEqual(answer.body.error.reasons, ["TAKEN"]);
+    assert.ok(answer.body.error.suggestions.length > 0);
+  }
+  const owners = await withClient(
+    db.url,
+    (c) =>
+      c.query("select count(*)::int as n from identity.accounts where username = 'zanzibar_fan'"),
+  );
+  assert.equal(owners.rows[0].n, 1);
+});
+
+Deno.test("a sign-up racing the sync for one name: one owner, no error, verify passes", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 200);
+  assert.equal((await runCli(db, ["snapshot"])).code, 0);
+  await using api = await startApi(db);
+  const stop = new AbortController();
+  const daemon = runSync({
+    config: snapshotConfig(db, { SYNC_BATCH_MS: "20", HEARTBEAT_SECONDS: "1" }),
+    legacyUrl: db.url,
+    identityUrl: db.url,
+    signal: stop.signal,
+  });
+  try {
+    const names = Array.from({ length: 20 }, (_, i) => `racer_${i}`);
+    const answers = await Promise.all(names.flatMap((name, i) => [
+      api.call("POST", "/v1/accounts", { username: name }),
+      withClient(
+        db.url,
+        (c) =>
+          c.query("insert into users (id, username, created_at) values ($1, $2, now())", [
+            900_000 + i,
+            name,
+          ]),
+      ).then(() => ({ status: 0, body: null })),
+    ]));
+    for (const answer of answers) assert.ok([0, 201, 409].includes(answer.status));
+    // Every legacy insert reaches the identity tables, whoever won its name.
+    const deadline = Date.now() + 30_000;
+    while (true) {
+      const { rows } = await withClient(
+        db.url,
+        (c) =>
+          c.query(
+            "select count(*)::int as n from identity.accounts where legacy_id::int >= 900000",
+          ),
+      );
+      if (rows[0].n === names.length) break;
+      if (Date.now() > deadline) throw new Error("timed out waiting for the legacy inserts");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const owners = await withClient(db.url, (c) =>
+      c.query(
+        "select username, count(*)::int as n from identity.accounts where username = any($1) group by 1",
+        [names],
+      ));
+    assert.equal(owners.rows.length, names.length);
+    for (const row of owners.rows) assert.equal(row.n, 1, row.username);
+    const apiWins = answers.filter((answer) => answer.status === 201).length;
+    const legacyFallbacks = await withClient(db.url, (c) =>
+      c.query(
+        `select count(*)::int as n from identity.accounts a
+         where legacy_id::int >= 900000 and username_source = 'generated'`,
+      ));
+    assert.equal(legacyFallbacks.rows[0].n, apiWins);
+  } finally {
+    stop.abort();
+    await daemon;
+  }
+  const report = await verifyDatabase(db);
+  assert.equal(report.ok, true, JSON.stringify(report));
+});
