@@ -102,7 +102,8 @@ async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
                 when u.id is not null and a.legacy_created_at is distinct from u.created_at
                   then 'created_at'
               end as breach,
-              u.username, a.legacy_username
+              u.username, a.legacy_username, a.username as account_username,
+              a.source_lsn::text as source_lsn, a.updated_at
        from users u
        full join identity.accounts a on a.legacy_id = u.id::text
        where a.legacy_id is not null or u.id is not null`,
@@ -114,7 +115,9 @@ async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
           ? "legacy username"
           : null);
     return rows.filter((row) => breach(row) !== null).map((row) =>
-      `${row.legacy_id}: ${breach(row)}`
+      `${row.legacy_id}: ${breach(row)} ${
+        JSON.stringify([row.username, row.legacy_username, row.account_username, row.source_lsn])
+      }`
     );
   });
 }

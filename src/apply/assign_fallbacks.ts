@@ -68,6 +68,9 @@ export async function assignFallbacks(
   let assigned = 0;
   if (own) await reader.query("begin isolation level repeatable read read only");
   try {
+    // Every row is read: plan for the whole result (hash anti-joins), not for the first rows,
+    // which on PostgreSQL 14 meant a nested loop over the staging tables, quadratic in rows.
+    await reader.query("set local cursor_tuple_fraction = 1");
     await reader.query(
       `declare unassigned no scroll cursor for
        select s.legacy_id, s.tier, s.candidate, s.skeleton, s.base, s.reasons,
