@@ -14,10 +14,8 @@
 import { parseArgs } from "node:util";
 import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_users.ts";
 import pg from "../src/db/pg.ts";
-import { peakResidentKb } from "./peak_rss.ts";
+import { runSnapshotProcess } from "./snapshot_process.ts";
 import { startTestServer } from "../tests/support/test_server.ts";
-
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -51,7 +49,10 @@ try {
   );
   await client.end();
 
-  const snapshot = await snapshotProcess(server.url);
+  const snapshot = await runSnapshotProcess(server.url, {
+    SNAPSHOT_RANGE_SIZE: values["range-size"]!,
+    ...(values.workers ? { SNAPSHOT_WORKERS: values.workers } : {}),
+  });
   say(
     `snapshot (${snapshot.summary.workers} workers): ${snapshot.seconds.toFixed(2)} s, ${
       rate(rows, snapshot.seconds)
@@ -106,40 +107,6 @@ async function inDatabaseMigration(client: pg.Client, rows: number): Promise<{ s
   if (counted[0].n !== rows) throw new Error(`in-database migration wrote ${counted[0].n} rows`);
   await client.query("drop table bench_accounts");
   return { seconds };
-}
-
-/** Runs the real snapshot command and samples its peak RSS. */
-async function snapshotProcess(url: string) {
-  const started = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...v8Flags(), MAIN, "snapshot"],
-    env: {
-      LEGACY_DATABASE_URL: url,
-      HTTP_PORT: "0",
-      LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
-      SNAPSHOT_RANGE_SIZE: values["range-size"]!,
-      ...(values.workers ? { SNAPSHOT_WORKERS: values.workers } : {}),
-    },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let peakKb: number | null = null;
-  const sample = setInterval(() => {
-    peakKb = Math.max(peakKb ?? 0, peakResidentKb(child.pid) ?? 0) || peakKb;
-  }, 100);
-  const output = await child.output();
-  clearInterval(sample);
-  const seconds = (performance.now() - started) / 1_000;
-  if (!output.success) throw new Error(`snapshot failed with exit code ${output.code}`);
-  const summary = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
-  return { seconds, summary, peakRssMb: peakKb === null ? null : Math.round(peakKb / 1024) };
-}
-
-/** V8 flags of the snapshot process, as the `snapshot` task passes them. */
-function v8Flags(): string[] {
-  const task = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks
-    .snapshot.command as string;
-  return task.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
 }
 
 function rate(rows: number, seconds: number): string {

@@ -15,6 +15,7 @@ import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_us
 import pg from "../src/db/pg.ts";
 import { peakResidentKb } from "./peak_rss.ts";
 import { cpuSeconds } from "./process_cpu.ts";
+import { taskV8Flags } from "./snapshot_process.ts";
 import { compareLsn } from "../src/replication/lsn.ts";
 import { startTestServer } from "../tests/support/test_server.ts";
 
@@ -188,19 +189,12 @@ async function steadyLoad(seconds: number, sample: () => void) {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-/** The V8 flags of `deno task sync`, so that the daemon runs as it does in production. */
-function v8Flags(): string[] {
-  const task = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))).tasks
-    .sync.command as string;
-  return task.split(" ").filter((arg) => arg.startsWith("--v8-flags="));
-}
-
 function spawnDaemon(): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
-      ...v8Flags(),
+      ...taskV8Flags("sync"),
       MAIN,
       "sync",
     ],
