@@ -88,7 +88,7 @@ export async function renameAccount(
   newUsername: string,
   policy: AccountPolicy,
 ): Promise<PublicAccount> {
-  const account = await lockAccount(trx, publicId);
+  const account = await liveAccount(trx, publicId, { forUpdate: true });
   if (newUsername === account.username) return publicView(account);
   const username = await claimableName(trx, newUsername, policy, account.account_id);
   await hold(trx, account.username, account.account_id, "renamed", policy.holdDays);
@@ -116,7 +116,7 @@ export async function deleteAccount(
   publicId: string,
   policy: AccountPolicy,
 ): Promise<void> {
-  const account = await lockAccount(trx, publicId);
+  const account = await liveAccount(trx, publicId, { forUpdate: true });
   if (account.legacy_id !== null) {
     throw new AccountError(
       "legacy_owned",
@@ -154,19 +154,7 @@ export async function resolveAccount(
   trx: Transaction<Database>,
   publicId: string,
 ): Promise<PublicAccount> {
-  const account = isWellFormedPublicId(publicId)
-    ? await trx.selectFrom("identity.accounts")
-      .select(["public_id", "username", "username_source", "display_name", "status"])
-      .where("public_id", "=", publicId)
-      .executeTakeFirst()
-    : undefined;
-  if (account === undefined) {
-    throw new AccountError("not_found", `Cannot find account ${publicId}: no such public ID`);
-  }
-  if (account.status === "deleted") {
-    throw new AccountError("gone", `Cannot show account ${publicId}: it was deleted`);
-  }
-  return publicView(account);
+  return publicView(await liveAccount(trx, publicId, { forUpdate: false }));
 }
 
 /** Whether a new sign-up could have `name`, why not, and what it could have instead. */
@@ -228,27 +216,30 @@ async function generateName(trx: Transaction<Database>, policy: AccountPolicy): 
   throw new Error(`Cannot generate a username: ${GENERATION_ATTEMPTS} draws in a row were taken`);
 }
 
-async function lockAccount(trx: Transaction<Database>, publicId: string) {
-  const account = isWellFormedPublicId(publicId)
-    ? await trx.selectFrom("identity.accounts")
-      .select([
-        "account_id",
-        "legacy_id",
-        "public_id",
-        "username",
-        "username_source",
-        "display_name",
-        "status",
-      ])
-      .where("public_id", "=", publicId)
-      .forUpdate()
-      .executeTakeFirst()
-    : undefined;
+/** The account of `publicId`, locked when it is to change; refused when missing or deleted. */
+async function liveAccount(
+  trx: Transaction<Database>,
+  publicId: string,
+  options: { forUpdate: boolean },
+) {
+  let query = trx.selectFrom("identity.accounts")
+    .select([
+      "account_id",
+      "legacy_id",
+      "public_id",
+      "username",
+      "username_source",
+      "display_name",
+      "status",
+    ])
+    .where("public_id", "=", publicId);
+  if (options.forUpdate) query = query.forUpdate();
+  const account = isWellFormedPublicId(publicId) ? await query.executeTakeFirst() : undefined;
   if (account === undefined) {
     throw new AccountError("not_found", `Cannot find account ${publicId}: no such public ID`);
   }
   if (account.status === "deleted") {
-    throw new AccountError("gone", `Cannot change account ${publicId}: it was deleted`);
+    throw new AccountError("gone", `Cannot use account ${publicId}: it was deleted`);
   }
   return account;
 }
