@@ -61,21 +61,24 @@ async function startFromBinaries(major: Major, dataDir: string, port: number, fl
   if (major !== 14) throw new RangeError(`Cannot start PostgreSQL ${major}: no binaries for it`);
   const user = Deno.uid() === 0 ? await postgresUser() : undefined;
   const owner = user ?? {};
-  await Deno.mkdir(dataDir, { recursive: true });
-  if (user) await Deno.chown(dataDir, user.uid, user.gid);
-  const passwordFile = `${dataDir}.pw`;
-  await Deno.writeTextFile(passwordFile, `${EMBEDDED_PASSWORD}\n`, { mode: 0o644 });
-  try {
-    await runToEnd(initdb, [
-      `--pgdata=${dataDir}`,
-      "--auth=password",
-      `--username=${EMBEDDED_USER}`,
-      `--pwfile=${passwordFile}`,
-      "--encoding=UTF8",
-      "--no-sync",
-    ], owner);
-  } finally {
-    await Deno.remove(passwordFile);
+  const initialised = await Deno.stat(`${dataDir}/PG_VERSION`).then(() => true, () => false);
+  if (!initialised) {
+    await Deno.mkdir(dataDir, { recursive: true });
+    if (user) await Deno.chown(dataDir, user.uid, user.gid);
+    const passwordFile = `${dataDir}.pw`;
+    await Deno.writeTextFile(passwordFile, `${EMBEDDED_PASSWORD}\n`, { mode: 0o644 });
+    try {
+      await runToEnd(initdb, [
+        `--pgdata=${dataDir}`,
+        "--auth=password",
+        `--username=${EMBEDDED_USER}`,
+        `--pwfile=${passwordFile}`,
+        "--encoding=UTF8",
+        "--no-sync",
+      ], owner);
+    } finally {
+      await Deno.remove(passwordFile);
+    }
   }
   const child = spawn(postgres, [
     "-D",
@@ -103,6 +106,38 @@ async function startFromBinaries(major: Major, dataDir: string, port: number, fl
     stop: async () => {
       child.kill("SIGINT");
       await exited;
+    },
+  };
+}
+
+/** A server of its own that a test can stop and start again, on the same data and port. */
+export interface RestartableServer {
+  readonly url: string;
+  /** Stops the server (fast shutdown: sessions are cut) and starts it again. */
+  restart(): Promise<void>;
+  /** Stops it for good and removes its data. */
+  stop(): Promise<void>;
+}
+
+/** Starts a server of `major` that {@linkcode RestartableServer.restart} can restart. */
+export async function startRestartableServer(major: Major): Promise<RestartableServer> {
+  const dir = await Deno.makeTempDir({ prefix: `identity-sync-pg${major}-` });
+  await Deno.chmod(dir, 0o755);
+  const port = freePort();
+  const start = () =>
+    major === 18
+      ? startEmbeddedPostgres({ dataDir: `${dir}/data`, port, persistent: true })
+      : startFromBinaries(major, `${dir}/data`, port, []);
+  let server = await start();
+  return {
+    url: server.url,
+    restart: async () => {
+      await server.stop();
+      server = await start();
+    },
+    stop: async () => {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
 }
