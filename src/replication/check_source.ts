@@ -14,7 +14,8 @@ export interface StreamSource {
   table: Pick<LegacyTable, "name" | "schema" | "table">;
 }
 
-const RESNAPSHOT = "re-snapshot with `deno task snapshot` (a new slot and a full copy)";
+const RESNAPSHOT =
+  "re-snapshot under a new slot: set SLOT_NAME and PUBLICATION_NAME to new names, run `deno task snapshot`, then `deno task sync` (docs/runbook.md, Slot lost)";
 
 /** Throws a `LegacyStreamError` unless the slot is a valid pgoutput slot of this database and the publication publishes the table. */
 export async function checkSource(client: pg.ClientBase, source: StreamSource): Promise<void> {
