@@ -1,0 +1,105 @@
+/**
+ * An operator drops the replication slot: the daemon stops with a clear error that says how to
+ * recover, and the documented recovery (a new slot name, a snapshot, then sync) keeps every
+ * username and public ID and brings in the accounts created meanwhile.
+ */
+import assert from "node:assert/strict";
+import {
+  accountsOf,
+  runCli,
+  seedLegacyUsers,
+  snapshotEnv,
+  verifyDatabase,
+} from "./support/snapshot_fixture.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+const SYNC = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "20" };
+
+function spawnDaemon(db: TestDatabase, env: Record<string, string>) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sync"],
+    env: snapshotEnv(db, { ...SYNC, ...env }),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Polls `query` on `db` until its first row's first value is `expected`. */
+async function waitForValue(db: TestDatabase, query: string, values: unknown[], expected: unknown) {
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    // Before the daemon's first migration the tables do not exist yet: not there.
+    const { rows } = await withClient(db.url, (client) => client.query(query, values))
+      .catch(() => ({ rows: [] as Record<string, unknown>[] }));
+    if (rows[0] && Object.values(rows[0])[0] === expected) return;
+    assert.ok(Date.now() < deadline, `${query} never gave ${expected}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Changes the display name of `legacyId` once the daemon streams slot `slot`, and waits for it. */
+async function roundTrip(db: TestDatabase, slot: string, legacyId: string, displayName: string) {
+  await waitForValue(
+    db,
+    "select phase from identity.sync_state where slot_name = $1",
+    [slot],
+    "streaming",
+  );
+  await withClient(
+    db.url,
+    (client) =>
+      client.query("update users set display_name = $2 where id = $1", [legacyId, displayName]),
+  );
+  await waitForValue(
+    db,
+    "select display_name from identity.accounts where legacy_id = $1",
+    [legacyId],
+    displayName,
+  );
+}
+
+Deno.test("a dropped slot stops the daemon with the recovery to follow, and following it loses nothing", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 500);
+  const first = spawnDaemon(db, {});
+  await roundTrip(db, db.name, "1", "seen");
+  first.kill("SIGTERM");
+  assert.equal((await first.output()).code, 0);
+  const before = await accountsOf(db);
+
+  // The operator drops the slot; legacy users are created meanwhile.
+  await withClient(db.url, async (client) => {
+    await client.query("select pg_drop_replication_slot($1)", [db.name]);
+    await client.query(
+      `insert into users (id, username, created_at)
+       select 50000 + i, 'gap_user_' || i, now() from generate_series(1, 20) i`,
+    );
+  });
+  const stopped = await spawnDaemon(db, {}).output();
+  assert.equal(stopped.code, 1);
+  const message = new TextDecoder().decode(stopped.stderr);
+  assert.match(message, new RegExp(`replication slot "${db.name}" does not exist`));
+  assert.match(
+    message,
+    /set SLOT_NAME and PUBLICATION_NAME to new names, run `deno task snapshot`/,
+  );
+
+  const recovery = { SLOT_NAME: `${db.name}_b`, PUBLICATION_NAME: `${db.name}_b` };
+  const snapshot = await runCli(db, ["snapshot"], recovery);
+  assert.equal(snapshot.code, 0, snapshot.stderr);
+  const after = await accountsOf(db);
+  for (const [legacyId, account] of before) {
+    assert.deepEqual(after.get(legacyId), account, `account of ${legacyId} changed`);
+  }
+  for (let i = 1; i <= 20; i++) {
+    assert.equal(after.get(String(50_000 + i))?.username, `gap_user_${i}`);
+  }
+
+  const resumed = spawnDaemon(db, recovery);
+  await roundTrip(db, recovery.SLOT_NAME, "2", "again");
+  resumed.kill("SIGTERM");
+  assert.equal((await resumed.output()).code, 0);
+  const verified = await verifyDatabase(db);
+  assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+});
