@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
 import { seedLegacyUsers, snapshotEnv, verifyDatabase } from "./support/snapshot_fixture.ts";
-import { type TestDatabase, withClient } from "./support/test_database.ts";
+import { ownServerDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { type Major, startRestartableServer } from "./support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -49,12 +49,7 @@ Deno.test({
 }, async () => {
   const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
   const server = await startRestartableServer(major);
-  const db: TestDatabase = {
-    url: server.url,
-    serverUrl: server.url,
-    name: "restarted",
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
+  const db = ownServerDatabase(server.url, "restarted");
   let daemon: Deno.ChildProcess | undefined;
   try {
     await seedLegacyUsers(db, 1_000);

@@ -11,7 +11,7 @@ import {
   snapshotEnv,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
-import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { createTestDatabase, ownServerDatabase, withClient } from "./support/test_database.ts";
 import { type Major, startRestartableServer } from "./support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -24,12 +24,7 @@ Deno.test({
 }, async () => {
   const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
   const server = await startRestartableServer(major);
-  const db: TestDatabase = {
-    url: server.url,
-    serverUrl: server.url,
-    name: "restarted",
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
+  const db = ownServerDatabase(server.url, "restarted");
   try {
     await seedLegacyUsers(db, 30_000);
     const snapshot = new Deno.Command(Deno.execPath(), {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { METRIC_NAMES } from "../src/telemetry/metric_names.ts";
 import { runCli, seedLegacyUsers, snapshotEnv } from "./support/snapshot_fixture.ts";
-import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import {
+  createTestDatabase,
+  ownServerDatabase,
+  type TestDatabase,
+  withClient,
+} from "./support/test_database.ts";
 import { freePort, type Major, startTestServer } from "./support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -133,12 +138,7 @@ Deno.test({
 }, async () => {
   const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
   const server = await startTestServer(major);
-  const db: TestDatabase = {
-    url: server.url,
-    serverUrl: server.url,
-    name: "readyz",
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
+  const db = ownServerDatabase(server.url, "readyz");
   const port = freePort();
   let daemon: Deno.ChildProcess | undefined;
   try {

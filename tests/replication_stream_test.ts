@@ -16,7 +16,12 @@ import {
 import { LegacyStreamError } from "../src/replication/legacy_stream_error.ts";
 import { parseLsn } from "../src/replication/lsn.ts";
 import { inspectLegacyTable, type LegacyTable } from "../src/snapshot/legacy_table.ts";
-import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import {
+  createTestDatabase,
+  ownServerDatabase,
+  type TestDatabase,
+  withClient,
+} from "./support/test_database.ts";
 import { type Major, startTestServer } from "./support/test_server.ts";
 
 const COLUMNS = {
@@ -647,7 +652,7 @@ Deno.test({
   // A server of its own: the WAL a slot may hold is a server-wide setting.
   const server = await startTestServer(major, { flags: ["-c", "max_slot_wal_keep_size=1MB"] });
   try {
-    const db = { url: server.url, name: "lost", serverUrl: server.url } as TestDatabase;
+    const db = ownServerDatabase(server.url, "lost");
     const source = await legacySource(db);
     await waitFor("the slot to be invalidated", () =>
       withClient(db.url, async (client) => {

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import type { Major } from "./support/test_server.ts";
 import { startTestServer } from "./support/test_server.ts";
 import { runCli } from "./support/snapshot_fixture.ts";
-import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import {
+  createTestDatabase,
+  ownServerDatabase,
+  type TestDatabase,
+  withClient,
+} from "./support/test_database.ts";
 
 async function snapshotError(db: TestDatabase, env: Record<string, string> = {}) {
   const result = await runCli(db, ["snapshot"], env);
@@ -79,7 +84,7 @@ Deno.test({
   const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
   const server = await startTestServer(major, { flags: ["-c", "wal_level=replica"] });
   try {
-    const db = { url: server.url, name: "postgres", serverUrl: server.url } as TestDatabase;
+    const db = ownServerDatabase(server.url, "postgres");
     await legacyTable(db, USERS);
     const error = await snapshotError(db, { LEGACY_DISPLAY_NAME_COLUMN: "" });
     assert.match(error, /wal_level is "replica", not "logical"; set wal_level = logical/);

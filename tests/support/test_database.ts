@@ -73,3 +73,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 export { withClient } from "../../src/db/sessions.ts";
+
+/**
+ * A server of a test's own, used whole as its database (its `postgres` database; `name` names
+ * the slot and publication). The test stops the server; disposing does nothing.
+ */
+export function ownServerDatabase(url: string, name: string): TestDatabase {
+  return { url, serverUrl: url, name, [Symbol.asyncDispose]: () => Promise.resolve() };
+}
