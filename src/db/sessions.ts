@@ -7,6 +7,8 @@ export async function withClient<T>(
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  // A session the server ends fails the query in flight; the event alone must not crash.
+  client.on("error", () => {});
   await client.connect();
   try {
     return await fn(client);

@@ -111,6 +111,10 @@ export async function runRangeWorker(
 ): Promise<void> {
   const legacy = new pg.Client({ connectionString: init.legacyUrl });
   const identity = new pg.Client({ connectionString: init.identityUrl });
+  // A session the server ends (a restart, a terminated backend) fails the query in flight;
+  // unhandled, the client's error event would also kill the whole process.
+  legacy.on("error", () => {});
+  identity.on("error", () => {});
   await Promise.all([legacy.connect(), identity.connect()]);
   const context: StageRangeContext = {
     table: init.table,

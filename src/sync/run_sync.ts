@@ -9,12 +9,13 @@ import { migrate } from "../db/migrate.ts";
 import { withClient } from "../db/sessions.ts";
 import { cryptoRandom, type RandomSource } from "../policy/mod.ts";
 import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
-import { inspectLegacyTable } from "../snapshot/legacy_table.ts";
+import { inspectLegacyTable, type LegacyTable } from "../snapshot/legacy_table.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { logger } from "../telemetry/logging.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
 import type { DaemonState } from "./readiness.ts";
 import { type AppliedBatch, runStreamSession } from "./stream_session.ts";
+import { isUnreachable } from "./unreachable.ts";
 
 /** Options of {@linkcode runSync}. */
 export interface RunSyncOptions {
@@ -65,20 +66,25 @@ async function streamUntilStopped(
 ): Promise<void> {
   const { config, signal } = options;
   const { slotName } = config.replication;
-  await migrate(options.identityUrl);
-  const state = await withClient(options.identityUrl, (c) => readSyncState(c, slotName));
-  if (state?.phase !== "snapshotted" && state?.phase !== "streaming") {
-    log.info("no finished snapshot for slot {slot}: running it first", { slot: slotName });
-    setState("snapshotting");
-    await runSnapshot({
-      config,
-      legacyUrl: options.legacyUrl,
-      identityUrl: options.identityUrl,
-      progress: true,
-      watch: options.watchSnapshot,
-    });
+  // Migrations, the snapshot (resumable) and the table's shape, again after every failure
+  // that only says a database could not be reached (restarted, network cut).
+  let table: LegacyTable | undefined;
+  for (let attempt = 1; table === undefined; attempt++) {
+    try {
+      table = await prepare(options, setState);
+    } catch (error) {
+      if (!isUnreachable(error) || signal.aborted) throw error;
+      setState("reconnecting");
+      const delay = backoffDelay(attempt);
+      log.warning("cannot reach a database before streaming ({error}); again in {delay_ms} ms", {
+        error: (error as Error).message,
+        delay_ms: delay,
+        attempt,
+      });
+      await sleep(delay, signal);
+      if (signal.aborted) return;
+    }
   }
-  const table = await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
   let failures = 0;
   while (!signal.aborted) {
     try {
@@ -102,8 +108,7 @@ async function streamUntilStopped(
       if (signal.aborted) break;
       setState("reconnecting");
       failures++;
-      const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures, 16));
-      const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+      const delay = backoffDelay(failures);
       log.warning("stream failed ({error}); reconnecting in {delay_ms} ms", {
         error: (error as Error).message,
         delay_ms: delay,
@@ -113,6 +118,35 @@ async function streamUntilStopped(
     }
   }
   log.info("sync stopped");
+}
+
+/** Migrates, runs or resumes the snapshot when the run has none finished, reads the table. */
+async function prepare(
+  options: RunSyncOptions,
+  setState: (state: DaemonState) => void,
+): Promise<LegacyTable> {
+  const { config } = options;
+  const { slotName } = config.replication;
+  await migrate(options.identityUrl);
+  const state = await withClient(options.identityUrl, (c) => readSyncState(c, slotName));
+  if (state?.phase !== "snapshotted" && state?.phase !== "streaming") {
+    log.info("no finished snapshot for slot {slot}: running it first", { slot: slotName });
+    setState("snapshotting");
+    await runSnapshot({
+      config,
+      legacyUrl: options.legacyUrl,
+      identityUrl: options.identityUrl,
+      progress: true,
+      watch: options.watchSnapshot,
+    });
+  }
+  return await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+}
+
+/** Exponential back-off with jitter: half the ceiling plus up to half again. */
+function backoffDelay(failures: number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures, 16));
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
