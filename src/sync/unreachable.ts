@@ -14,6 +14,7 @@ export function isUnreachable(error: unknown): boolean {
     }
   }
   const message = (error as Error | null)?.message ?? "";
-  return /Connection terminated|terminating connection|connection refused|server closed the connection/i
+  // node-postgres: a client whose session the server ended refuses further queries.
+  return /Connection terminated|terminating connection|connection refused|server closed the connection|connection error and is not queryable|ECONNREFUSED|ECONNRESET|EPIPE|the database system is (starting up|shutting down)/i
     .test(message);
 }

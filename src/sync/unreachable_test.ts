@@ -28,6 +28,11 @@ Deno.test("isUnreachable() waits out unreachable databases and reports everythin
     ],
     ["a dropped session", new Error("Connection terminated unexpectedly"), true],
     [
+      "a client after its session dropped",
+      new Error("Client has encountered a connection error and is not queryable"),
+      true,
+    ],
+    [
       "a missing table",
       new Error("Cannot read the legacy table: public.users does not exist"),
       false,
