@@ -12,6 +12,7 @@ import {
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { waitFor } from "./support/wait_for.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
 const POLICY = { random: cryptoRandom, protectedSkeletons: new Set<string>(), holdDays: 90 };
@@ -299,8 +300,7 @@ Deno.test("a sign-up racing the sync for one name: one owner, no error, verify p
     ]));
     for (const answer of answers) assert.ok([0, 201, 409].includes(answer.status));
     // Every legacy insert reaches the identity tables, whoever won its name.
-    const deadline = Date.now() + 30_000;
-    while (true) {
+    await waitFor("the legacy inserts", async () => {
       const { rows } = await withClient(
         db.url,
         (c) =>
@@ -308,10 +308,8 @@ Deno.test("a sign-up racing the sync for one name: one owner, no error, verify p
             "select count(*)::int as n from identity.accounts where legacy_id::int >= 900000",
           ),
       );
-      if (rows[0].n === names.length) break;
-      if (Date.now() > deadline) throw new Error("timed out waiting for the legacy inserts");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return rows[0].n === names.length;
+    });
     const owners = await withClient(db.url, (c) =>
       c.query(
         "select username, count(*)::int as n from identity.accounts where username = any($1) group by 1",

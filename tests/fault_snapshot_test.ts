@@ -13,21 +13,19 @@ import {
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, ownServerDatabase, withClient } from "./support/test_database.ts";
 import { type Major, startRestartableServer } from "./support/test_server.ts";
+import { waitFor, waitForPhase } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
 /** Waits until `count` snapshot ranges are read: the snapshot is well under way. */
-async function waitForRangesDone(db: { url: string }, count: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (true) {
+function waitForRangesDone(db: { url: string }, count: number): Promise<boolean> {
+  return waitFor("the snapshot to finish a range", async () => {
     const { rows } = await withClient(db.url, (client) =>
       client.query(
         "select count(*)::int as n from identity.snapshot_ranges where status = 'done'",
-      )).catch(() => ({ rows: [{ n: 0 }] }));
-    if (rows[0].n >= count) return;
-    assert.ok(Date.now() < deadline, "the snapshot never finished a range");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+      ));
+    return rows[0].n >= count;
+  }, { intervalMs: 20 });
 }
 
 Deno.test({
@@ -94,22 +92,18 @@ Deno.test({
     exited.then(() => ended = true, () => ended = true);
     await waitForRangesDone(db, 2);
     await server.restart();
-    const deadline = Date.now() + 90_000;
-    while (true) {
-      if (ended) {
-        const output = await exited;
-        daemon = undefined;
-        assert.fail(
-          `the daemon exited (${output.code}): ${new TextDecoder().decode(output.stderr)}`,
-        );
-      }
+    const outcome = await waitFor("the daemon to come back and stream", async () => {
+      if (ended) return "exited";
       const { rows } = await withClient(
         db.url,
         (client) => client.query("select phase from identity.sync_state"),
-      ).catch(() => ({ rows: [] }));
-      if (rows[0]?.phase === "streaming") break;
-      assert.ok(Date.now() < deadline, "the daemon never came back to stream");
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      );
+      return rows[0]?.phase === "streaming" && "streaming";
+    }, { timeoutMs: 90_000, intervalMs: 100 });
+    if (outcome === "exited") {
+      const output = await exited;
+      daemon = undefined;
+      assert.fail(`the daemon exited (${output.code}): ${new TextDecoder().decode(output.stderr)}`);
     }
     assert.equal((await accountsOf(db)).size, 30_000);
     daemon!.kill("SIGTERM");
@@ -136,16 +130,7 @@ Deno.test("a mapped column renamed under the daemon stops it with an error namin
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    const { rows } = await withClient(
-      db.url,
-      (client) => client.query("select phase from identity.sync_state"),
-    ).catch(() => ({ rows: [] }));
-    if (rows[0]?.phase === "streaming") break;
-    assert.ok(Date.now() < deadline, "the daemon never streamed");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitForPhase(db.url, "streaming");
   await withClient(db.url, async (client) => {
     await client.query("alter table users rename column display_name to shown_name");
     await client.query("update users set shown_name = 'renamed' where id = 1");

@@ -12,6 +12,7 @@ import type pg from "../src/db/pg.ts";
 import { runSync } from "../src/sync/run_sync.ts";
 import { runCli, snapshotConfig, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { waitFor } from "./support/wait_for.ts";
 
 /** Recorded so that a failure can be replayed exactly. */
 const SEED = 20_261_128;
@@ -64,19 +65,16 @@ async function insertRows(
   );
 }
 
-async function waitForMirror(db: TestDatabase, expected: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (true) {
+function waitForMirror(db: TestDatabase, expected: number): Promise<boolean> {
+  return waitFor(`${expected} rows mirrored`, async () => {
     const { rows } = await withClient(db.url, (client) =>
       client.query(
         `select count(*)::int as n from users u join identity.accounts a
          on a.legacy_id = u.id::text and a.status = 'active'
          and a.display_name is not distinct from u.display_name`,
       ));
-    if (rows[0].n === expected) return;
-    assert.ok(Date.now() < deadline, `${rows[0].n} of ${expected} rows mirrored after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return rows[0].n === expected;
+  }, { timeoutMs: 60_000, intervalMs: 100 });
 }
 
 Deno.test("hostile legacy values go through the snapshot and the stream; verify passes", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { METRIC_NAMES } from "../src/telemetry/metric_names.ts";
+import { waitFor } from "./support/wait_for.ts";
 import { runCli, seedLegacyUsers, snapshotEnv } from "./support/snapshot_fixture.ts";
 import {
   createTestDatabase,
@@ -10,21 +11,6 @@ import {
 import { freePort, type Major, startTestServer } from "./support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-
-/** Polls `check` until it returns a value; fails after `timeoutMs`. */
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** `deno task sync` on `db`, serving HTTP on `port`. */
 function spawnDaemon(db: TestDatabase, port: number): Deno.ChildProcess {

@@ -12,6 +12,7 @@ import {
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { waitFor, waitForPhase } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const SYNC = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "20" };
@@ -25,38 +26,22 @@ function spawnDaemon(db: TestDatabase, env: Record<string, string>) {
   }).spawn();
 }
 
-/** Polls `query` on `db` until its first row's first value is `expected`. */
-async function waitForValue(db: TestDatabase, query: string, values: unknown[], expected: unknown) {
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    // Before the daemon's first migration the tables do not exist yet: not there.
-    const { rows } = await withClient(db.url, (client) => client.query(query, values))
-      .catch(() => ({ rows: [] as Record<string, unknown>[] }));
-    if (rows[0] && Object.values(rows[0])[0] === expected) return;
-    assert.ok(Date.now() < deadline, `${query} never gave ${expected}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Changes the display name of `legacyId` once the daemon streams slot `slot`, and waits for it. */
 async function roundTrip(db: TestDatabase, slot: string, legacyId: string, displayName: string) {
-  await waitForValue(
-    db,
-    "select phase from identity.sync_state where slot_name = $1",
-    [slot],
-    "streaming",
-  );
+  await waitForPhase(db.url, "streaming", { slot });
   await withClient(
     db.url,
     (client) =>
       client.query("update users set display_name = $2 where id = $1", [legacyId, displayName]),
   );
-  await waitForValue(
-    db,
-    "select display_name from identity.accounts where legacy_id = $1",
-    [legacyId],
-    displayName,
-  );
+  await waitFor(`account ${legacyId} to show "${displayName}"`, async () => {
+    const { rows } = await withClient(
+      db.url,
+      (client) =>
+        client.query("select display_name from identity.accounts where legacy_id = $1", [legacyId]),
+    );
+    return rows[0]?.display_name === displayName;
+  });
 }
 
 Deno.test("a dropped slot stops the daemon with the recovery to follow, and following it loses nothing", async () => {

@@ -9,19 +9,10 @@ import {
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { waitFor } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "2000" };
-
-/** Polls `check` until it returns true; fails after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  // Before the daemon's first migration, its tables do not exist yet: not ready.
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Legacy rows whose account does not mirror them (missing, wrong display name, not active). */
 function mismatches(db: TestDatabase): Promise<number> {
