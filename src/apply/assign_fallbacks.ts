@@ -71,6 +71,8 @@ export async function assignFallbacks(
     // Every row is read: plan for the whole result (hash anti-joins), not for the first rows,
     // which on PostgreSQL 14 meant a nested loop over the staging tables, quadratic in rows.
     await reader.query("set local cursor_tuple_fraction = 1");
+    // The walk is one sort of every unassigned row: in memory, not in temporary files.
+    await reader.query("set local work_mem = '256MB'");
     await reader.query(
       `declare unassigned no scroll cursor for
        select s.legacy_id, s.tier, s.candidate, s.skeleton, s.base, s.reasons,

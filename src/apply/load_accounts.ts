@@ -8,32 +8,49 @@
 import type pg from "../db/pg.ts";
 import { generatePublicId, type RandomSource } from "../policy/mod.ts";
 
-/** A constraint or index of `identity.accounts` that a bulk load drops and builds again. */
+/** A constraint or index that a bulk load drops and builds again. */
 interface Rebuilt {
   drop: string;
   create: string;
 }
 
 /**
- * The unique constraints and plain indexes of the accounts table, read from
- * the catalog (so the migrations stay the one definition), all but the
- * primary key. Check constraints stay: validating them again afterwards costs
- * more than checking each row on the way in.
+ * The unique constraints and plain indexes of `table` (in schema identity), read from the catalog
+ * (so the migrations stay the one definition), all but the primary key. Check constraints stay:
+ * validating them again afterwards costs more than checking each row on the way in.
  */
-async function secondaryIndexes(client: pg.ClientBase): Promise<Rebuilt[]> {
+async function secondaryIndexes(client: pg.ClientBase, table: string): Promise<Rebuilt[]> {
   const { rows } = await client.query<Rebuilt>(
-    `select format('alter table identity.accounts drop constraint %I', conname) as drop,
-            format('alter table identity.accounts add constraint %I %s', conname,
+    `select format('alter table %s drop constraint %I', $1::regclass, conname) as drop,
+            format('alter table %s add constraint %I %s', $1::regclass, conname,
                    pg_get_constraintdef(oid)) as create
      from pg_constraint
-     where conrelid = 'identity.accounts'::regclass and contype = 'u'
+     where conrelid = $1::regclass and contype = 'u'
      union all
      select format('drop index identity.%I', c.relname), pg_get_indexdef(i.indexrelid)
      from pg_index i join pg_class c on c.oid = i.indexrelid
-     where i.indrelid = 'identity.accounts'::regclass
+     where i.indrelid = $1::regclass
        and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)`,
+    [`identity.${table}`],
   );
   return rows;
+}
+
+/**
+ * Into an empty `table`, rows go faster without its secondary indexes: drops them (under an
+ * exclusive lock, inside the open transaction) and returns them to build again after the load;
+ * null when the table has rows.
+ */
+async function dropIndexesWhenEmpty(
+  client: pg.ClientBase,
+  table: string,
+): Promise<Rebuilt[] | null> {
+  const { rowCount } = await client.query(`select 1 from identity.${table} limit 1`);
+  if (rowCount !== 0) return null;
+  const rebuilt = await secondaryIndexes(client, table);
+  await client.query(`lock table identity.${table} in access exclusive mode`);
+  for (const index of rebuilt) await client.query(index.drop);
+  return rebuilt;
 }
 
 /** What a load did. */
@@ -58,13 +75,9 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
   await client.query("set local work_mem = '256MB'");
   await client.query("set local maintenance_work_mem = '512MB'");
   await client.query("lock table identity.accounts in share row exclusive mode");
-  const { rowCount: existing } = await client.query("select 1 from identity.accounts limit 1");
-  const bulk = existing === 0;
-  const rebuilt = bulk ? await secondaryIndexes(client) : [];
-  if (bulk) {
-    await client.query("lock table identity.accounts in access exclusive mode");
-    for (const index of rebuilt) await client.query(index.drop);
-  }
+  const rebuilt = await dropIndexesWhenEmpty(client, "accounts");
+  const bulk = rebuilt !== null;
+  const reportIndexes = bulk ? await dropIndexesWhenEmpty(client, "migration_report") : null;
   const { rowCount } = await client.query(
     `insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
        username_source, display_name, legacy_username, legacy_created_at, source_lsn)
@@ -96,7 +109,8 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
      where n.slot_name = $1 and n.decision <> 'exact'`,
     [slotName],
   );
-  if (bulk) {
+  for (const index of reportIndexes ?? []) await client.query(index.create);
+  if (rebuilt) {
     for (const index of rebuilt) {
       await client.query(index.create).catch((error) => {
         if ((error as { code?: string }).code === "23505" && /public_id/.test(String(error))) {

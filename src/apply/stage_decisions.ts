@@ -34,3 +34,30 @@ export async function stageDecisions(
     ]),
   );
 }
+
+/**
+ * Empties the staging tables of run `slotName`, inside the open transaction on `client`. When no
+ * other run is staging, TRUNCATE frees them at once; when another run is, or a lock stands in the
+ * way (a dry run holds the tables for its duration), only this run's rows are deleted.
+ */
+export async function clearStaged(client: pg.ClientBase, slotName: string): Promise<void> {
+  const { rowCount: others } = await client.query(
+    `select 1 from identity.sync_state
+     where slot_name <> $1 and phase in ('created', 'snapshotting', 'assigning')`,
+    [slotName],
+  );
+  if (others === 0) {
+    await client.query("savepoint clear_staged");
+    try {
+      await client.query("set local lock_timeout = '1s'");
+      await client.query("truncate identity.snapshot_names, identity.snapshot_rows");
+      await client.query("set local lock_timeout to default");
+      await client.query("release savepoint clear_staged");
+      return;
+    } catch {
+      await client.query("rollback to savepoint clear_staged");
+    }
+  }
+  await client.query("delete from identity.snapshot_names where slot_name = $1", [slotName]);
+  await client.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+}

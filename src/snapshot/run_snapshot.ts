@@ -11,6 +11,7 @@ import {
   PublicIdCollision,
   redrawCollidingPublicIds,
 } from "../apply/load_accounts.ts";
+import { clearStaged } from "../apply/stage_decisions.ts";
 import { createSyncState, readSyncState, setPhase } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
@@ -210,10 +211,7 @@ async function resolveNames(
           await writeDecisionReport(identity, slotName, options.config.snapshot.reportFile);
         }
         await setPhase(identity, slotName, "snapshotted");
-        await identity.query("delete from identity.snapshot_names where slot_name = $1", [
-          slotName,
-        ]);
-        await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+        await clearStaged(identity, slotName);
         return result;
       });
       log.info("{loaded} accounts loaded", { ...loaded, seconds: elapsed(started) });
