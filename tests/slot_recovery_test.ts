@@ -1,7 +1,8 @@
 /**
  * An operator drops the replication slot: the daemon stops with a clear error that says how to
  * recover, and the documented recovery (a new slot name, a snapshot, then sync) keeps every
- * username and public ID and brings in the accounts created meanwhile.
+ * public ID, brings in the accounts created meanwhile and applies to existing accounts the
+ * renames, edits and deletes made meanwhile.
  */
 import assert from "node:assert/strict";
 import {
@@ -53,13 +54,19 @@ Deno.test("a dropped slot stops the daemon with the recovery to follow, and foll
   assert.equal((await first.output()).code, 0);
   const before = await accountsOf(db);
 
-  // The operator drops the slot; legacy users are created meanwhile.
+  // The operator drops the slot; meanwhile legacy users are created, renamed (once to a name
+  // another account has), edited and deleted.
+  const taken = before.get("8")!.username;
   await withClient(db.url, async (client) => {
     await client.query("select pg_drop_replication_slot($1)", [db.name]);
     await client.query(
       `insert into users (id, username, created_at)
        select 50000 + i, 'gap_user_' || i, now() from generate_series(1, 20) i`,
     );
+    await client.query("update users set username = 'gap_renamed_3' where id = 3");
+    await client.query("update users set display_name = 'edited in the gap' where id = 4");
+    await client.query("delete from users where id = 5");
+    await client.query("update users set username = $1 where id = 7", [taken]);
   });
   const stopped = await spawnDaemon(db, {}).output();
   assert.equal(stopped.code, 1);
@@ -75,11 +82,30 @@ Deno.test("a dropped slot stops the daemon with the recovery to follow, and foll
   assert.equal(snapshot.code, 0, snapshot.stderr);
   const after = await accountsOf(db);
   for (const [legacyId, account] of before) {
+    assert.equal(after.get(legacyId)?.publicId, account.publicId, `public ID of ${legacyId}`);
+    if (legacyId === "3" || legacyId === "5") continue;
     assert.deepEqual(after.get(legacyId), account, `account of ${legacyId} changed`);
   }
   for (let i = 1; i <= 20; i++) {
     assert.equal(after.get(String(50_000 + i))?.username, `gap_user_${i}`);
   }
+  // What changed in the gap reached the existing accounts, through the policy.
+  assert.equal(after.get("3")?.username, "gap_renamed_3");
+  assert.equal(after.get("7")?.username, before.get("7")!.username, "a taken name is refused");
+  await withClient(db.url, async (client) => {
+    const { rows } = await client.query(
+      `select legacy_id, status, display_name from identity.accounts
+       where legacy_id in ('4', '5') order by legacy_id`,
+    );
+    assert.equal(rows[0].display_name, "edited in the gap");
+    assert.equal(rows[0].status, "active");
+    assert.equal(rows[1].status, "deleted");
+    const held = await client.query(
+      "select username from identity.username_holds where username = $1",
+      [before.get("3")!.username],
+    );
+    assert.equal(held.rowCount, 1, "the old name of a renamed account is held");
+  });
 
   const resumed = spawnDaemon(db, recovery);
   await roundTrip(db, recovery.SLOT_NAME, "2", "again");

@@ -31,6 +31,8 @@ export interface NameDecision {
   /** What a fallback may be built from; null when nothing may be. */
   base: string | null;
   reasons: ReasonCode[];
+  /** The legacy value as read. */
+  username: string | null;
   /** The legacy value, escaped for the report. */
   rawValue: string | null;
   displayName: string | null;
@@ -59,6 +61,7 @@ export function decideName(change: AccountChange, options: DecideNameOptions): N
     skeleton: isCandidate ? usernameSkeleton(decision.username) : null,
     base: decision.base,
     reasons: decision.reasons,
+    username: change.username ?? null,
     rawValue: escapeReportValue(change.username),
     displayName: change.displayName ?? null,
     createdAt: change.createdAt ?? null,

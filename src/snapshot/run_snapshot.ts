@@ -12,7 +12,7 @@ import {
   redrawCollidingPublicIds,
 } from "../apply/load_accounts.ts";
 import { clearStaged } from "../apply/stage_decisions.ts";
-import { createSyncState, readSyncState, setPhase } from "../apply/sync_state.ts";
+import { createSyncState, readSyncState, setPhase, type SyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import pg from "../db/pg.ts";
@@ -24,7 +24,9 @@ import { inspectLegacyTable, type LegacyTable } from "./legacy_table.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
 import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
+import { mayTombstone, reconcileAccounts } from "./reconcile_accounts.ts";
 import { setupRun } from "./setup_run.ts";
+import { lsnBefore } from "../replication/lsn.ts";
 import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
 
 /** Options of {@linkcode runSnapshot}. */
@@ -210,6 +212,7 @@ async function resolveNames(
         if (options.config.snapshot.reportFile) {
           await writeDecisionReport(identity, slotName, options.config.snapshot.reportFile);
         }
+        if (!result.bulk) await reconcile(identity, options, state);
         await setPhase(identity, slotName, "snapshotted");
         await clearStaged(identity, slotName);
         return result;
@@ -223,6 +226,39 @@ async function resolveNames(
       await redrawCollidingPublicIds(identity, slotName, random);
     }
   }
+}
+
+/**
+ * After a load over existing accounts: applies to them what changed on the legacy side since
+ * they were last streamed (see {@linkcode reconcileAccounts}), in the load's transaction.
+ */
+async function reconcile(
+  identity: pg.Client,
+  options: RunSnapshotOptions,
+  state: SyncState,
+): Promise<void> {
+  const { config } = options;
+  const started = performance.now();
+  const deletes = await mayTombstone(identity, state.slotName, state.legacyTable);
+  if (!deletes) {
+    log.warning(
+      "another run in identity.sync_state read a table other than {table}: legacy accounts without a row in it are left as they are",
+      { table: state.legacyTable },
+    );
+  }
+  const stats = await reconcileAccounts(identity, {
+    slotName: state.slotName,
+    lsn: lsnBefore(state.consistentPoint!),
+    deletes,
+  }, {
+    random: options.random ?? cryptoRandom,
+    protectedSkeletons: protectedSkeletons(config.protectedNames),
+    holdDays: config.sync.holdDays,
+  });
+  log.info("existing accounts reconciled with the legacy table", {
+    ...stats,
+    seconds: elapsed(started),
+  });
 }
 
 /** Whether every row read from a finished range is still staged. */
