@@ -575,6 +575,28 @@ Deno.test("a change that fails becomes a dead letter and the rest of the batch a
   assert.equal((await withClient(db.url, (client) => listDeadLetters(client))).length, 2);
 });
 
+Deno.test("updates that only mirror apply in place; one the database refuses still becomes a dead letter", async () => {
+  await using db = await identityDatabase();
+  await apply(db, ["1", "2", "3"].map((id) => upsert(id, "0/100")));
+  const batch = [
+    upsert("1", "0/200", { displayName: "One" }),
+    upsert("2", "0/200", { createdAt: "not a date" }),
+    upsert("3", "0/200", { displayName: "Three", username: undefined }),
+  ];
+
+  assert.deepEqual(await apply(db, batch), counts({ mirrored: 2, deadLettered: 1 }));
+  assert.deepEqual(
+    [(await account(db, "1"))!.display_name, (await account(db, "3"))!.display_name],
+    ["One", "Three"],
+  );
+  assert.equal((await account(db, "1"))!.source_lsn, "0/200");
+  assert.equal((await account(db, "2"))!.source_lsn, "0/100");
+  assert.equal((await account(db, "3"))!.username, "user3");
+  // Replayed, the mirrors are skipped: the guard is part of the in-place update.
+  const replay = await apply(db, [batch[0]!, batch[2]!]);
+  assert.deepEqual(replay, counts({ skipped: 2 }));
+});
+
 Deno.test("a change the apply itself cannot read becomes a dead letter too", async () => {
   await using db = await identityDatabase();
 

@@ -3,7 +3,8 @@
  * order) inside the caller's open transaction, idempotently. Each account keeps the commit LSN of
  * the last change applied to it; a change applies only if its LSN is greater than the account's
  * LSN as it was before the call, so a replayed batch changes nothing while several changes of one
- * transaction to one account all apply.
+ * transaction to one account all apply. Updates that only mirror columns are applied in place
+ * first ({@linkcode mirrorInPlace}); everything else is read, planned and written by the policy.
  */
 import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
@@ -11,6 +12,7 @@ import { type ApplyOptions, type ApplyStats, emptyStats } from "./apply_options.
 import { lockApply } from "./apply_lock.ts";
 import { describeFailure, type FailedChange, recordDeadLetters } from "./dead_letters.ts";
 import { applyIsolatingPoison } from "./isolate_poison.ts";
+import { mirrorInPlace } from "./mirror_in_place.ts";
 import type { LegacyChange } from "./legacy_change.ts";
 import { baselineOf, legacyIdsOf, readAccounts } from "./stored_account.ts";
 
@@ -38,19 +40,26 @@ export async function applyChanges(
   const accountChanges = changes.filter((change): change is AccountChange =>
     change.kind !== "truncate"
   );
-  const accounts = await readAccounts(client, legacyIdsOf(accountChanges));
+  const mirrored = await mirrorInPlace(client, accountChanges, options.continuing);
+  const planned = accountChanges.filter((_, index) => !mirrored.has(index));
+  const accounts = await readAccounts(client, legacyIdsOf(planned));
   const results = await applyIsolatingPoison(
     client,
-    accountChanges,
+    planned,
     { baseline: baselineOf(accounts), options },
     accounts,
   );
   const failed: FailedChange[] = [];
+  let index = 0;
   let next = 0;
   for (const change of changes) {
     if (change.kind === "truncate") {
       stats.truncates++;
       failed.push({ change, error: `Cannot apply truncate at ${change.lsn}: ${TRUNCATE_REFUSED}` });
+      continue;
+    }
+    if (mirrored.has(index++)) {
+      stats.mirrored++;
       continue;
     }
     const result = results[next++]!;

@@ -64,7 +64,7 @@ export function sqlState(error: unknown): string | undefined {
  * (23), a program limit such as an oversized index row (54), a trigger's exception (P0001), or
  * an error of the apply's own code (no SQLSTATE) such as an LSN that does not parse.
  */
-function isDataError(error: unknown): boolean {
+export function isDataError(error: unknown): boolean {
   const code = sqlState(error);
   if (code === undefined) return error instanceof Error && !isConnectionError(error);
   return /^(22|23|54)/.test(code) || code === "P0001";

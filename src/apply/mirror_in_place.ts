@@ -1,0 +1,71 @@
+/**
+ * The stream's common case, decided by the database in the write itself: an update of a legacy
+ * user that keeps its username (a display name, a creation time) only mirrors columns. One
+ * UPDATE applies every such change of a batch where the account is active, the change passes the
+ * LSN guard and the stored legacy username is the one the change carries; whatever it does not
+ * apply (a rename, a new or tombstoned account, a replay) goes through the full plan.
+ */
+import type pg from "../db/pg.ts";
+import type { AccountChange } from "./account_change.ts";
+import { isDataError } from "./isolate_poison.ts";
+import { escapeReportValue } from "./report_value.ts";
+
+/**
+ * Mirrors in place, inside the open transaction on `client`, the changes of `changes` it can;
+ * returns their indexes. Only upserts whose legacy id appears once in `changes` are tried (the
+ * order of several changes to one account is the plan's business). A change the statement cannot
+ * take (a value the database refuses) leaves every change to the full plan, which isolates it.
+ * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
+ */
+export async function mirrorInPlace(
+  client: pg.ClientBase,
+  changes: readonly AccountChange[],
+  continuing?: string,
+): Promise<Set<number>> {
+  const seen = new Map<string, number>();
+  for (const change of changes) seen.set(change.legacyId, (seen.get(change.legacyId) ?? 0) + 1);
+  const tried = changes.flatMap((change, index) =>
+    change.kind === "upsert" && seen.get(change.legacyId) === 1 ? [index] : []
+  );
+  if (tried.length === 0) return new Set();
+  const pick = <T>(value: (change: AccountChange) => T) =>
+    tried.map((index) => value(changes[index]!));
+  await client.query("savepoint mirror_in_place");
+  try {
+    const { rows } = await client.query<{ legacy_id: string }>(
+      `update identity.accounts as a
+       set display_name = case when u.sent_display_name then u.display_name
+                               else a.display_name end,
+           legacy_created_at = case when u.sent_created_at then u.legacy_created_at
+                                    else a.legacy_created_at end,
+           source_lsn = u.source_lsn, updated_at = now()
+       from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[], $6::text[],
+                   $7::bool[], $8::pg_lsn[])
+         as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
+              legacy_username, sent_username, source_lsn)
+       where a.legacy_id = u.legacy_id and a.status = 'active'
+         and (a.source_lsn is null or a.source_lsn < u.source_lsn
+              or (a.source_lsn = u.source_lsn and u.source_lsn = $9::pg_lsn))
+         and (not u.sent_username or a.legacy_username is not distinct from u.legacy_username)
+       returning a.legacy_id`,
+      [
+        pick((c) => c.legacyId),
+        pick((c) => c.displayName ?? null),
+        pick((c) => c.displayName !== undefined),
+        pick((c) => c.createdAt ?? null),
+        pick((c) => c.createdAt !== undefined),
+        pick((c) => escapeReportValue(c.username)),
+        pick((c) => c.username !== undefined),
+        pick((c) => c.lsn),
+        continuing ?? null,
+      ],
+    );
+    await client.query("release savepoint mirror_in_place");
+    const applied = new Set(rows.map((row) => row.legacy_id));
+    return new Set(tried.filter((index) => applied.has(changes[index]!.legacyId)));
+  } catch (error) {
+    if (!isDataError(error)) throw error;
+    await client.query("rollback to savepoint mirror_in_place");
+    return new Set();
+  }
+}
