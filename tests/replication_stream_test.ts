@@ -460,6 +460,29 @@ Deno.test("answered keep-alives keep an idle stream connected past wal_sender_ti
   assert.equal(settled, false);
 });
 
+Deno.test("with the server's default timeout, an idle stream's slot still moves past other WAL and heartbeats", async () => {
+  await using db = await createTestDatabase();
+  const source = await legacySource(db);
+  await sql(db, "create table other (id serial primary key)");
+  const recorder = new Recorder();
+  await using _running = startStream(source, recorder);
+  await waitFor("the stream to connect", async () => (await slotOf(db)).pid !== null);
+  // The server never asks for a reply here (the stream reports every few seconds), yet the
+  // WAL of other tables and of a heartbeat-only transaction must not stay reserved.
+  const idle = await withClient(db.url, async (client) => {
+    await client.query("insert into other default values");
+    await client.query(
+      "select pg_logical_emit_message(true, 'identity_sync_heartbeat', now()::text)",
+    );
+    return (await client.query("select pg_current_wal_lsn()::text as lsn")).rows[0].lsn;
+  });
+  await waitFor(
+    "the idle slot to move past other WAL",
+    async () => parseLsn((await slotOf(db)).confirmed) >= parseLsn(idle),
+  );
+  assert.equal(recorder.commits.length, 0);
+});
+
 Deno.test("a handler busy for longer than wal_sender_timeout keeps its connection", async () => {
   await using db = await createTestDatabase();
   const source = await legacySource(db);

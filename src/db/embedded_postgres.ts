@@ -5,7 +5,7 @@
  */
 import pg from "./pg.ts";
 
-/** Server settings every embedded cluster runs with: logical decoding on. */
+/** Server settings every embedded cluster runs with: logical decoding on, room for a million accounts. */
 export const EMBEDDED_SERVER_FLAGS: readonly string[] = [
   "-c",
   "wal_level=logical",
@@ -17,6 +17,10 @@ export const EMBEDDED_SERVER_FLAGS: readonly string[] = [
   "max_connections=300",
   "-c",
   "listen_addresses=127.0.0.1",
+  // The default 128 MB holds too little of a million accounts: each stream update then writes
+  // out one dirty page and reads another (about 35 µs a row instead of 20).
+  "-c",
+  "shared_buffers=512MB",
 ];
 
 /** Superuser credentials of every embedded cluster (it listens on loopback only). */

@@ -121,7 +121,7 @@ export class LegacyStream {
     );
     service.on("data", (_lsn: string, message: DecodedMessage) => this.#onData(message, handler));
     service.on("heartbeat", (walEnd: string, _time: number, shouldRespond: boolean) => {
-      if (shouldRespond) this.#answerKeepalive(walEnd);
+      this.#onKeepalive(walEnd, shouldRespond);
     });
     service.on("error", (error: unknown) => this.#fail(this.#streamError(error)));
     service.on("start", () => {
@@ -234,17 +234,20 @@ export class LegacyStream {
   }
 
   /**
-   * A keep-alive asking for a reply. When nothing is in flight (no transaction
-   * open, none waiting in the queue, every delivered one acknowledged), the
-   * server's position is safe to confirm: it lets the slot free WAL of other
-   * tables. Otherwise only what the caller acknowledged is.
+   * A keep-alive: the server's position. When nothing is in flight (no transaction open, none
+   * waiting in the queue, every delivered one acknowledged), that position is safe to confirm: it
+   * lets the slot free the WAL of other tables and of the daemon's own heartbeats, which never
+   * reach the caller. The server sends one whenever it has decoded everything and waits for
+   * more, asking for no reply (our regular status updates keep it from ever asking); so the
+   * position is confirmed whenever it moves, and otherwise only when a reply is asked for.
    */
-  #answerKeepalive(walEnd: string): void {
+  #onKeepalive(walEnd: string, shouldRespond: boolean): void {
     const idle = !this.#decoder.inTransaction && this.#received === this.#handled &&
       this.#acknowledged >= this.#delivered;
     const position = parseLsn(walEnd);
-    if (idle && position > this.#confirmed) this.#confirmed = position;
-    this.#report(this.#confirmed);
+    const moves = idle && position > this.#confirmed;
+    if (moves) this.#confirmed = position;
+    if (moves || shouldRespond) this.#report(this.#confirmed);
   }
 
   /** Sends a status update confirming `position`; the library reports its argument + 1. */
