@@ -18,13 +18,28 @@ const SIGNALS = ["SIGTERM", "SIGINT"] as const;
 export async function syncCommand(config: Config): Promise<void> {
   const log = logger("sync");
   const stop = new AbortController();
-  const onSignal = () => {
-    log.info("stopping: committing the batch in flight");
-    stop.abort();
-  };
   const metrics = createMetrics({ env: Deno.env.toObject() });
   const observed = new SyncMetrics(metrics.meter);
-  const databases = await resolveDatabases(config, {
+  let databases: Awaited<ReturnType<typeof resolveDatabases>> | undefined;
+  const onSignal = () => {
+    stop.abort();
+    if (observed.state === "streaming" || observed.state === "reconnecting") {
+      log.info("stopping: committing the batch in flight");
+      return;
+    }
+    // Before streaming nothing waits for a commit: migrations are transactional and the
+    // snapshot is crash-safe, resuming where it stopped at the next start. Stop now, not
+    // once a snapshot of millions of rows is done.
+    log.info("stopping before streaming ({phase}): the next start resumes", {
+      phase: observed.state,
+    });
+    const closing = databases?.close() ?? Promise.resolve();
+    Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000))])
+      .finally(() => Deno.exit(0));
+  };
+  // Listening from the first moment: a signal during start-up stops the daemon cleanly too.
+  for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
+  databases = await resolveDatabases(config, {
     onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),
   });
   const api = openAccountApi(config, databases.identityUrl);
@@ -44,7 +59,6 @@ export async function syncCommand(config: Config): Promise<void> {
   // The embedded server's exit hooks would stop it at the first signal, under the batch
   // in flight; here the batch commits first, then `close()` stops the server.
   for (const signal of SIGNALS) process.removeAllListeners(signal);
-  for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
   try {
     await runSync({
       config,
