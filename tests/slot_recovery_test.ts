@@ -114,3 +114,28 @@ Deno.test("a dropped slot stops the daemon with the recovery to follow, and foll
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
 });
+
+Deno.test("a re-snapshot tombstones nothing when another run recorded read a different table", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 200);
+  assert.equal((await runCli(db, ["snapshot"])).code, 0);
+  await withClient(db.url, async (client) => {
+    await client.query(
+      `insert into identity.sync_state (slot_name, publication_name, legacy_table)
+       values ('elsewhere', 'elsewhere', 'public.other_users')`,
+    );
+    await client.query("delete from users where id = 5");
+    await client.query("update users set display_name = 'renewed' where id = 6");
+  });
+
+  const recovery = { SLOT_NAME: `${db.name}_b`, PUBLICATION_NAME: `${db.name}_b` };
+  const snapshot = await runCli(db, ["snapshot"], recovery);
+  assert.equal(snapshot.code, 0, snapshot.stderr);
+  const { rows } = await withClient(db.url, (client) =>
+    client.query(
+      `select legacy_id, status, display_name from identity.accounts
+       where legacy_id in ('5', '6') order by legacy_id`,
+    ));
+  assert.equal(rows[0].status, "active", "an account of a possibly other table was left alone");
+  assert.equal(rows[1].display_name, "renewed", "changes to rows it read still apply");
+});

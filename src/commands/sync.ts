@@ -20,7 +20,8 @@ export async function syncCommand(config: Config): Promise<void> {
   const stop = new AbortController();
   const metrics = createMetrics({ env: Deno.env.toObject() });
   const observed = new SyncMetrics(metrics.meter);
-  let databases: Awaited<ReturnType<typeof resolveDatabases>> | undefined;
+  /** Stops the embedded server, once there is one this process started. */
+  let closeDatabases = () => Promise.resolve();
   const onSignal = () => {
     stop.abort();
     if (observed.state === "streaming" || observed.state === "reconnecting") {
@@ -33,15 +34,15 @@ export async function syncCommand(config: Config): Promise<void> {
     log.info("stopping before streaming ({phase}): the next start resumes", {
       phase: observed.state,
     });
-    const closing = databases?.close() ?? Promise.resolve();
-    Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 5_000))])
+    Promise.race([closeDatabases(), new Promise((resolve) => setTimeout(resolve, 5_000))])
       .finally(() => Deno.exit(0));
   };
   // Listening from the first moment: a signal during start-up stops the daemon cleanly too.
   for (const signal of SIGNALS) Deno.addSignalListener(signal, onSignal);
-  databases = await resolveDatabases(config, {
+  const databases = await resolveDatabases(config, {
     onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),
   });
+  closeDatabases = () => databases.close();
   const api = openAccountApi(config, databases.identityUrl);
   const routes: Route[] = [
     metrics.route,
