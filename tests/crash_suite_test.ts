@@ -10,10 +10,9 @@ import assert from "node:assert/strict";
 import { escapeReportValue } from "../src/apply/report_value.ts";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
 import { seededRandom } from "../src/policy/mod.ts";
-import { seedLegacyUsers, snapshotEnv, verifyDatabase } from "./support/snapshot_fixture.ts";
+import { seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const KILLS = Number(Deno.env.get("CRASH_KILLS") ?? "5");
 const SEED = Number(Deno.env.get("CRASH_SEED") ?? "20261128");
 const ENV = {
@@ -31,12 +30,7 @@ function uniform(seed: number): () => number {
 }
 
 function spawnDaemon(db: TestDatabase): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync"],
-    env: snapshotEnv(db, ENV),
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return spawnSync(db, ENV);
 }
 
 /** Writes to the legacy table in small transactions until stopped; counts what it did. */

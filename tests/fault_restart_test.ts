@@ -5,12 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { seedLegacyUsers, snapshotEnv, verifyDatabase } from "./support/snapshot_fixture.ts";
+import { seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { ownServerDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
-import { type Major, startRestartableServer } from "./support/test_server.ts";
+import { startRestartableServer, suiteMajor } from "./support/test_server.ts";
 import { waitFor } from "./support/wait_for.ts";
-
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
 /** Legacy rows whose account does not mirror them, plus accounts of rows that are gone. */
 async function unmirrored(db: TestDatabase): Promise<number> {
@@ -40,22 +38,17 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const major = suiteMajor();
   const server = await startRestartableServer(major);
   const db = ownServerDatabase(server.url, "restarted");
   let daemon: Deno.ChildProcess | undefined;
   try {
     await seedLegacyUsers(db, 1_000);
-    daemon = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "sync"],
-      env: snapshotEnv(db, {
-        HEARTBEAT_SECONDS: "1",
-        SYNC_BATCH_MS: "20",
-        SYNC_BATCH_CHANGES: "50",
-      }),
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    daemon = spawnSync(db, {
+      HEARTBEAT_SECONDS: "1",
+      SYNC_BATCH_MS: "20",
+      SYNC_BATCH_CHANGES: "50",
+    });
     await waitFor("the snapshot and the stream", async () => (await unmirrored(db)) === 0, {
       timeoutMs: 60_000,
     });

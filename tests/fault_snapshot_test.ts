@@ -9,10 +9,11 @@ import {
   runCli,
   seedLegacyUsers,
   snapshotEnv,
+  spawnSync,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, ownServerDatabase, withClient } from "./support/test_database.ts";
-import { type Major, startRestartableServer } from "./support/test_server.ts";
+import { startRestartableServer, suiteMajor } from "./support/test_server.ts";
 import { waitFor, waitForPhase } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -34,7 +35,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const major = suiteMajor();
   const server = await startRestartableServer(major);
   const db = ownServerDatabase(server.url, "restarted");
   try {
@@ -70,23 +71,18 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const major = suiteMajor();
   const server = await startRestartableServer(major);
   const db = ownServerDatabase(server.url, "restarted");
   let daemon: Deno.ChildProcess | undefined;
   try {
     await seedLegacyUsers(db, 30_000);
-    daemon = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "sync"],
-      env: snapshotEnv(db, {
-        SNAPSHOT_RANGE_SIZE: "1000",
-        SNAPSHOT_WORKERS: "2",
-        HEARTBEAT_SECONDS: "1",
-        SYNC_BATCH_MS: "20",
-      }),
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    daemon = spawnSync(db, {
+      SNAPSHOT_RANGE_SIZE: "1000",
+      SNAPSHOT_WORKERS: "2",
+      HEARTBEAT_SECONDS: "1",
+      SYNC_BATCH_MS: "20",
+    }, { stderr: "piped" });
     const exited = daemon.output();
     let ended = false;
     exited.then(() => ended = true, () => ended = true);
@@ -124,12 +120,7 @@ Deno.test("a mapped column renamed under the daemon stops it with an error namin
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 200);
   const env = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "20" };
-  const daemon = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync"],
-    env: snapshotEnv(db, env),
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const daemon = spawnSync(db, env, { stderr: "piped" });
   await waitForPhase(db.url, "streaming");
   await withClient(db.url, async (client) => {
     await client.query("alter table users rename column display_name to shown_name");

@@ -1,30 +1,23 @@
 import assert from "node:assert/strict";
 import { METRIC_NAMES } from "../src/telemetry/metric_names.ts";
 import { waitFor } from "./support/wait_for.ts";
-import { runCli, seedLegacyUsers, snapshotEnv } from "./support/snapshot_fixture.ts";
+import { runCli, seedLegacyUsers, spawnSync } from "./support/snapshot_fixture.ts";
 import {
   createTestDatabase,
   ownServerDatabase,
   type TestDatabase,
   withClient,
 } from "./support/test_database.ts";
-import { freePort, type Major, startTestServer } from "./support/test_server.ts";
-
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+import { freePort, startTestServer, suiteMajor } from "./support/test_server.ts";
 
 /** `deno task sync` on `db`, serving HTTP on `port`. */
 function spawnDaemon(db: TestDatabase, port: number): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync"],
-    env: snapshotEnv(db, {
-      HTTP_PORT: String(port),
-      HEARTBEAT_SECONDS: "1",
-      SYNC_BATCH_MS: "50",
-      READY_MAX_LAG_SECONDS: "10",
-    }),
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return spawnSync(db, {
+    HTTP_PORT: String(port),
+    HEARTBEAT_SECONDS: "1",
+    SYNC_BATCH_MS: "50",
+    READY_MAX_LAG_SECONDS: "10",
+  });
 }
 
 async function get(port: number, path: string) {
@@ -122,7 +115,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const major = suiteMajor();
   const server = await startTestServer(major);
   const db = ownServerDatabase(server.url, "readyz");
   const port = freePort();

@@ -22,7 +22,7 @@ import {
   type TestDatabase,
   withClient,
 } from "./support/test_database.ts";
-import { type Major, startTestServer } from "./support/test_server.ts";
+import { startTestServer, suiteMajor } from "./support/test_server.ts";
 
 const COLUMNS = {
   id: "id",
@@ -671,7 +671,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const major = suiteMajor();
   // A server of its own: the WAL a slot may hold is a server-wide setting.
   const server = await startTestServer(major, { flags: ["-c", "max_slot_wal_keep_size=1MB"] });
   try {

@@ -9,22 +9,16 @@ import {
   accountsOf,
   runCli,
   seedLegacyUsers,
-  snapshotEnv,
+  spawnSync,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor, waitForPhase } from "./support/wait_for.ts";
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const SYNC = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "20" };
 
 function spawnDaemon(db: TestDatabase, env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync"],
-    env: snapshotEnv(db, { ...SYNC, ...env }),
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  return spawnSync(db, { ...SYNC, ...env }, { stderr: "piped" });
 }
 
 /** Changes the display name of `legacyId` once the daemon streams slot `slot`, and waits for it. */

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import type { Major } from "./support/test_server.ts";
-import { startTestServer } from "./support/test_server.ts";
+import { startTestServer, suiteMajor } from "./support/test_server.ts";
 import { runCli } from "./support/snapshot_fixture.ts";
 import {
   createTestDatabase,
@@ -81,7 +80,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
 }, async () => {
-  const major = Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+  const major = suiteMajor();
   const server = await startTestServer(major, { flags: ["-c", "wal_level=replica"] });
   try {
     const db = ownServerDatabase(server.url, "postgres");

@@ -6,13 +6,12 @@ import {
   runCli,
   seedLegacyUsers,
   snapshotConfig,
-  snapshotEnv,
+  spawnSync,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "2000" };
 
 /** Legacy rows whose account does not mirror them (missing, wrong display name, not active). */
@@ -53,12 +52,16 @@ function startDaemon(db: TestDatabase) {
 
 /** `deno task sync` on `db` as a process of its own. */
 function spawnDaemon(db: TestDatabase, env: Record<string, string> = SYNC_ENV): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "sync"],
-    env: snapshotEnv(db, env),
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return spawnSync(db, env);
+}
+
+/** Sends SIGTERM to `child` and checks that it exits 0 within 10 seconds. */
+async function stopsWithin10Seconds(child: Deno.ChildProcess): Promise<void> {
+  const stopped = Date.now();
+  child.kill("SIGTERM");
+  const status = await child.status;
+  assert.equal(status.code, 0);
+  assert.ok(Date.now() - stopped < 10_000);
 }
 
 async function sql(db: TestDatabase, text: string, values: unknown[] = []) {
@@ -220,12 +223,7 @@ Deno.test("SIGTERM stops the daemon within 10 seconds with the batch in flight c
   await sql(db, "insert into users (id, username, created_at) values (777777, 'last.word', now())");
   await waitForMirror(db);
 
-  const stopped = Date.now();
-  child.kill("SIGTERM");
-  const status = await child.status;
-
-  assert.equal(status.code, 0);
-  assert.ok(Date.now() - stopped < 10_000);
+  await stopsWithin10Seconds(child);
   const { rows } = await sql(
     db,
     `select s.last_applied_lsn::text as applied, r.confirmed_flush_lsn::text as confirmed,
@@ -255,12 +253,7 @@ Deno.test("SIGTERM during the daemon's snapshot stops it within 10 seconds, and 
     return (rows[0]?.done ?? 0) > 0;
   });
 
-  const stopped = Date.now();
-  child.kill("SIGTERM");
-  const status = await child.status;
-
-  assert.equal(status.code, 0);
-  assert.ok(Date.now() - stopped < 10_000);
+  await stopsWithin10Seconds(child);
   const { rows } = await sql(
     db,
     `select s.phase, count(*) filter (where r.status = 'done')::int as done, count(*)::int as all

@@ -5,12 +5,26 @@ import { RAW_MAX_CODE_POINTS } from "../policy/mod.ts";
 import type { LegacyTable } from "./legacy_table.ts";
 import { type KeyRange, rangePredicate } from "./plan_ranges.ts";
 
-interface LegacyRow {
+/** A legacy row as the snapshot reads and stages it (mapped columns as text). */
+export interface LegacyRow {
   legacy_id: string;
   legacy_int: string | null;
   username: string | null;
   created_at: string | null;
   display_name: string | null;
+}
+
+/** The upsert that says `row` exists as read at `lsn`. */
+export function legacyUpsert(row: LegacyRow, lsn: string): AccountChange {
+  return {
+    kind: "upsert",
+    legacyId: row.legacy_id,
+    legacyInt: row.legacy_int,
+    username: row.username,
+    createdAt: row.created_at,
+    displayName: row.display_name,
+    lsn,
+  };
 }
 
 /**
@@ -42,15 +56,7 @@ export async function* readRange(
     while (true) {
       const { rows } = await client.query<LegacyRow>(`fetch ${batchSize} from legacy_range`);
       if (rows.length === 0) return;
-      yield rows.map((row) => ({
-        kind: "upsert",
-        legacyId: row.legacy_id,
-        legacyInt: row.legacy_int,
-        username: row.username,
-        createdAt: row.created_at,
-        displayName: row.display_name,
-        lsn: options.lsn,
-      }));
+      yield rows.map((row) => legacyUpsert(row, options.lsn));
     }
   } finally {
     await client.query("close legacy_range");

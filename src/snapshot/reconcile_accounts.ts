@@ -10,6 +10,7 @@ import { type AccountChange } from "../apply/account_change.ts";
 import { applyChanges, type ApplyOptions, type ApplyStats } from "../apply/apply_changes.ts";
 import { emptyStats } from "../apply/apply_options.ts";
 import type pg from "../db/pg.ts";
+import { type LegacyRow, legacyUpsert } from "./read_range.ts";
 
 /** The run whose staged rows are reconciled. */
 export interface ReconcileRun {
@@ -20,12 +21,7 @@ export interface ReconcileRun {
   deletes: boolean;
 }
 
-interface StagedRow {
-  legacy_id: string;
-  legacy_int: string | null;
-  username: string | null;
-  created_at: string | null;
-  display_name: string | null;
+interface StagedRow extends LegacyRow {
   lsn: string;
 }
 
@@ -72,15 +68,7 @@ export async function reconcileAccounts(
   while (true) {
     const { rows } = await client.query<StagedRow>(`fetch ${batchSize} from reconcile_changed`);
     if (rows.length === 0) break;
-    await apply(rows.map((row) => ({
-      kind: "upsert",
-      legacyId: row.legacy_id,
-      legacyInt: row.legacy_int,
-      username: row.username,
-      createdAt: row.created_at,
-      displayName: row.display_name,
-      lsn: row.lsn,
-    })));
+    await apply(rows.map((row) => legacyUpsert(row, row.lsn)));
   }
   while (true) {
     const { rows } = await client.query<{ legacy_id: string }>(

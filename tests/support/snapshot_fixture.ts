@@ -57,6 +57,20 @@ export async function runCli(
   };
 }
 
+/** Starts `deno task sync` on `db` in a process of its own; its stdout is dropped. */
+export function spawnSync(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+  options: { stderr?: "piped" | "null" } = {},
+): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sync"],
+    env: snapshotEnv(db, env),
+    stdout: "null",
+    stderr: options.stderr ?? "null",
+  }).spawn();
+}
+
 /** Checks the design's invariants on `db`. */
 export function verifyDatabase(db: TestDatabase): Promise<VerifyResult> {
   const config = snapshotConfig(db);

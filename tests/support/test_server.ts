@@ -18,6 +18,11 @@ export const SUPPORTED_MAJORS = [18, 14] as const;
 /** A PostgreSQL major the suite can start. */
 export type Major = (typeof SUPPORTED_MAJORS)[number];
 
+/** The major this pass of the suite runs against (`TEST_PG_MAJOR`, set by the suite; 18 alone). */
+export function suiteMajor(): Major {
+  return Number(Deno.env.get("TEST_PG_MAJOR") ?? "18") as Major;
+}
+
 /** Starts a throw-away server of `major` on a free port, its data in a temporary folder. */
 export async function startTestServer(
   major: Major,
