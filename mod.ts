@@ -3,12 +3,12 @@
  * takes a Kysely transaction on the identity database, so it joins the caller's unit of work.
  *
  * ```ts
- * import { createAccount, createDatabase, cryptoRandom } from "./mod.ts";
+ * import { createAccount, createDatabase, cryptoRandom, protectedNames } from "./mod.ts";
  * const db = createDatabase(Deno.env.get("IDENTITY_DATABASE_URL")!);
  * const account = await db.transaction().execute((trx) =>
  *   createAccount(trx, { username: "ada" }, {
  *     random: cryptoRandom,
- *     protectedSkeletons: new Set(),
+ *     protectedNames: protectedNames(),
  *     holdDays: 90,
  *   })
  * );
@@ -29,4 +29,4 @@ export {
 export { AccountError, type AccountErrorKind } from "./src/apply/lifecycle/account_error.ts";
 export { createDatabase, type Database } from "./src/db/database.ts";
 export { migrate } from "./src/db/migrate.ts";
-export { cryptoRandom, protectedSkeletons, type RandomSource } from "./src/policy/mod.ts";
+export { cryptoRandom, protectedNames, type RandomSource } from "./src/policy/mod.ts";

@@ -3,7 +3,12 @@ import { createDatabase } from "../src/db/database.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { accountRoute } from "../src/http/account_routes.ts";
 import { type HttpServer, startHttpServer } from "../src/http/http_server.ts";
-import { cryptoRandom, isWellFormedPublicId, validateUsername } from "../src/policy/mod.ts";
+import {
+  cryptoRandom,
+  isWellFormedPublicId,
+  protectedNames,
+  validateUsername,
+} from "../src/policy/mod.ts";
 import { runSync } from "../src/sync/run_sync.ts";
 import {
   runCli,
@@ -15,7 +20,7 @@ import { createTestDatabase, type TestDatabase, withClient } from "./support/tes
 import { waitFor } from "./support/wait_for.ts";
 
 const TOKEN = "test-token-0123456789abcdef";
-const POLICY = { random: cryptoRandom, protectedSkeletons: new Set<string>(), holdDays: 90 };
+const POLICY = { random: cryptoRandom, protectedNames: protectedNames(), holdDays: 90 };
 
 /** The account API on `db`, on a free port; `token: null` turns writes off. */
 async function startApi(db: TestDatabase, options: { token: string | null } = { token: TOKEN }) {

@@ -13,7 +13,7 @@ import { retryDeadLetters } from "../src/apply/retry_dead_letters.ts";
 import { migrate } from "../src/db/migrate.ts";
 import {
   isWellFormedPublicId,
-  protectedSkeletons,
+  protectedNames,
   seededRandom,
   usernameSkeleton,
   validateUsername,
@@ -25,7 +25,7 @@ import { createTestDatabase, type TestDatabase, withClient } from "./support/tes
 function options(overrides: Partial<ApplyOptions> = {}): ApplyOptions {
   return {
     random: seededRandom(42),
-    protectedSkeletons: protectedSkeletons(["paypal"]),
+    protectedNames: protectedNames(["paypal"]),
     holdDays: 90,
     ...overrides,
   };

@@ -1,12 +1,12 @@
 /** What applying changes needs, and what it reports. */
-import type { RandomSource } from "../policy/mod.ts";
+import type { ProtectedNames, RandomSource } from "../policy/mod.ts";
 
 /** Options of `applyChanges` and `retryDeadLetters`. */
 export interface ApplyOptions {
   /** Randomness for public IDs and fallback names: the CSPRNG in production. */
   random: RandomSource;
   /** Skeletons of protected names; look-alikes get no candidate. */
-  protectedSkeletons: ReadonlySet<string>;
+  protectedNames: ProtectedNames;
   /** Days a released name (renamed or deleted account) stays on hold. */
   holdDays: number;
   /**

@@ -44,7 +44,7 @@ export async function applySlice(
   const lookups = planLookups(changes, accounts, {
     applies,
     candidates,
-    protectedSkeletons: options.protectedSkeletons,
+    protectedNames: options.protectedNames,
   });
   const publicIds = lookups.newLegacyIds.map(() => generatePublicId(options.random));
   const found = await readNameClaims(client, {

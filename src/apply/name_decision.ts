@@ -1,6 +1,7 @@
 /** What the policy makes of one legacy account, before contested names are resolved. */
 import {
   generatePublicId,
+  type ProtectedNames,
   type RandomSource,
   type ReasonCode,
   usernameCandidate,
@@ -43,14 +44,14 @@ export interface NameDecision {
 
 /** Options of {@linkcode decideName}. */
 export interface DecideNameOptions {
-  protectedSkeletons?: ReadonlySet<string>;
+  protectedNames?: ProtectedNames;
   random: RandomSource;
 }
 
 /** Judges a legacy account's username by the policy and draws its public ID. */
 export function decideName(change: AccountChange, options: DecideNameOptions): NameDecision {
   const decision = usernameCandidate(change.username, {
-    protectedSkeletons: options.protectedSkeletons,
+    protectedNames: options.protectedNames,
   });
   const isCandidate = decision.kind === "candidate";
   return {

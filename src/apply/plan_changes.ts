@@ -7,6 +7,7 @@
  */
 import {
   fallbackUsername,
+  type ProtectedNames,
   type RandomSource,
   type ReasonCode,
   type UsernameCandidate,
@@ -92,7 +93,7 @@ export interface PlanInput {
 /** Options of {@linkcode planChanges}. */
 export interface PlanOptions {
   random: RandomSource;
-  protectedSkeletons: ReadonlySet<string>;
+  protectedNames: ProtectedNames;
   holdDays: number;
 }
 
@@ -105,12 +106,12 @@ export function planChanges(input: PlanInput, options: PlanOptions): Plan {
 export function candidateOf(
   raw: string | null | undefined,
   candidates: Map<string, UsernameCandidate>,
-  protectedSkeletons: ReadonlySet<string>,
+  protectedNames: ProtectedNames,
 ): UsernameCandidate {
   if (typeof raw !== "string") return usernameCandidate(raw);
   let candidate = candidates.get(raw);
   if (candidate === undefined) {
-    candidate = usernameCandidate(raw, { protectedSkeletons });
+    candidate = usernameCandidate(raw, { protectedNames });
     candidates.set(raw, candidate);
   }
   return candidate;
@@ -300,7 +301,7 @@ class SlicePlanner {
   }
 
   #candidate(raw: string | null | undefined): UsernameCandidate {
-    return candidateOf(raw, this.#input.candidates, this.#options.protectedSkeletons);
+    return candidateOf(raw, this.#input.candidates, this.#options.protectedNames);
   }
 
   #claimOf(name: string): NameClaim {

@@ -3,7 +3,7 @@
  * tombstone names it may give, and the legacy ids it may create accounts for. It errs on the
  * side of looking up too much; a name it misses is still checked, one round later.
  */
-import type { UsernameCandidate } from "../policy/mod.ts";
+import type { ProtectedNames, UsernameCandidate } from "../policy/mod.ts";
 import type { AccountChange } from "./account_change.ts";
 import { candidateOf } from "./plan_changes.ts";
 import { escapeReportValue } from "./report_value.ts";
@@ -26,7 +26,7 @@ export function planLookups(
     /** Whether each change passes the LSN guard. */
     applies: readonly boolean[];
     candidates: Map<string, UsernameCandidate>;
-    protectedSkeletons: ReadonlySet<string>;
+    protectedNames: ProtectedNames;
   },
 ): SliceLookups {
   const changesPerId = new Map<string, number>();
@@ -50,7 +50,7 @@ export function planLookups(
       (change.username !== undefined &&
         escapeReportValue(change.username) !== stored.legacyUsername);
     if (!judged) continue;
-    const candidate = candidateOf(change.username, options.candidates, options.protectedSkeletons);
+    const candidate = candidateOf(change.username, options.candidates, options.protectedNames);
     if (candidate.kind === "candidate") names.add(candidate.username);
   }
   return { names: [...names], newLegacyIds: [...newLegacyIds], createdAts: [...createdAts] };

@@ -4,7 +4,7 @@ import { countDeadLetters, listDeadLetters } from "../apply/dead_letters.ts";
 import { retryDeadLetters, type RetryResult } from "../apply/retry_dead_letters.ts";
 import pg from "../db/pg.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
-import { cryptoRandom, protectedSkeletons } from "../policy/mod.ts";
+import { cryptoRandom, protectedNames } from "../policy/mod.ts";
 import { logger } from "../telemetry/logging.ts";
 
 /** Dead letters printed at most; the count says how many there are. */
@@ -26,7 +26,7 @@ export async function deadLettersCommand(config: Config): Promise<void> {
         try {
           retry = await retryDeadLetters(client, {
             random: cryptoRandom,
-            protectedSkeletons: protectedSkeletons(config.protectedNames),
+            protectedNames: protectedNames(config.protectedNames),
             holdDays: config.sync.holdDays,
           });
           await client.query("commit");

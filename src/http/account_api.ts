@@ -1,7 +1,7 @@
 /** The account API as a server part: its route, its database pool, and its start-up notice. */
 import type { Config } from "../config.ts";
 import { createDatabase } from "../db/database.ts";
-import { cryptoRandom, protectedSkeletons } from "../policy/mod.ts";
+import { cryptoRandom, protectedNames } from "../policy/mod.ts";
 import { logger } from "../telemetry/logging.ts";
 import { accountRoute } from "./account_routes.ts";
 import type { Route } from "./http_server.ts";
@@ -29,7 +29,7 @@ export function openAccountApi(config: Config, identityUrl: string): AccountApi 
       maxBodyBytes: config.api.maxBodyBytes,
       policy: {
         random: cryptoRandom,
-        protectedSkeletons: protectedSkeletons(config.protectedNames),
+        protectedNames: protectedNames(config.protectedNames),
         holdDays: config.sync.holdDays,
       },
     }),

@@ -8,6 +8,7 @@
 
 import { customRandom } from "nanoid";
 import { boundedRandom, type RandomSource } from "./random.ts";
+import { systemName } from "./system_names.ts";
 import { USERNAME_MAX_LENGTH } from "./username_shape.ts";
 import { usernameContentReasons, validateUsername } from "./validate_username.ts";
 
@@ -17,12 +18,6 @@ export const SHORT_SUFFIX_ATTEMPTS = 5;
 /** Attempts from `SHORT_SUFFIX_ATTEMPTS` to below this use `base_NNNNNN`; later ones `user_…`. */
 export const BASED_ATTEMPTS = 10;
 
-/** Lower-case, vowel-free and without look-alikes (`0 1 l o`…), nor `f`, so it spells no words. */
-export const GENERATED_ALPHABET = "6789bcdghjkmnpqrtwz";
-
-/** The length of the random part of a `user_…` name: 19^10 ≈ 2^42.5 names. */
-export const GENERATED_LENGTH = 10;
-
 const DIGITS = "0123456789";
 const SAFE_BASE = /^[a-z0-9]+(?:[._][a-z0-9]+)*$/;
 const LETTER = /[a-z]/;
@@ -31,11 +26,10 @@ const TRAILING_SEPARATORS = /[._]+$/;
 const MAX_RANDOM_CALLS = 1000;
 
 function generatedName(random: RandomSource): string {
-  const draw = customRandom(GENERATED_ALPHABET, GENERATED_LENGTH, random);
   for (;;) {
     // Without f and vowels no draw was refused in 200,000; the check stays as the guarantee.
-    const name = `user_${draw()}`;
-    if (validateUsername(name).valid) return name;
+    const name = systemName("user", random);
+    if (validateUsername(name, { system: true }).valid) return name;
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { fallbackUsername, GENERATED_ALPHABET } from "./fallback_username.ts";
+import { fallbackUsername } from "./fallback_username.ts";
+import { GENERATED_ALPHABET } from "./system_names.ts";
 import { seededRandom } from "./random.ts";
 import { usernameCandidate } from "./username_candidate.ts";
 import { anyLegacyValue } from "./testdata/legacy_values.ts";

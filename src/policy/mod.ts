@@ -11,11 +11,18 @@ export {
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from "./username_shape.ts";
-export { isReservedUsername, RESERVED_NAMES, RESERVED_NAMES_VERSION } from "./reserved_names.ts";
+export {
+  isReservedUsername,
+  RESERVED_NAMES,
+  RESERVED_NAMES_VERSION,
+  RESERVED_SOURCES,
+} from "./reserved_names.ts";
 export { isProfane } from "./profanity.ts";
 export { isEmailShaped, isPhoneShaped } from "./personal_data.ts";
-export { protectedSkeletons, usernameSkeleton } from "./skeleton.ts";
+export { usernameSkeleton } from "./skeleton.ts";
 export {
+  type ContentVerdict,
+  usernameContent,
   type UsernameValidation,
   validateUsername,
   type ValidateUsernameOptions,
@@ -27,7 +34,16 @@ export {
   type UsernameCandidateOptions,
   type UsernameTier,
 } from "./username_candidate.ts";
-export { fallbackUsername, GENERATED_ALPHABET, GENERATED_LENGTH } from "./fallback_username.ts";
+export { fallbackUsername } from "./fallback_username.ts";
+export { GENERATED_ALPHABET, GENERATED_LENGTH, isSystemName, systemName } from "./system_names.ts";
+export { isNumberLike } from "./number_like.ts";
+export {
+  PROTECTED_AFFIXES,
+  type ProtectedNames,
+  protectedNames,
+  RESERVED_PROTECTED,
+} from "./protected_names.ts";
+export { protectedFold } from "./protected_fold.ts";
 export {
   generatePublicId,
   isWellFormedPublicId,

@@ -47,6 +47,13 @@ export const REASON_CODES = [
   "TAKEN_BY_OLDER", // contested: a better tier or an older account won it
   "HELD", // released recently and still on hold
   "LOOKALIKE", // a new sign-up: same skeleton as an existing username
+  // Added with the safe-names policy.
+  "NUMBER_LIKE", // reads as a number, version, IP address or hex value (`1.00`, `10.0.0.1`)
+  "MARKUP", // the raw value is mostly markup: tags, entities (`<b onload=…>`)
+  "CODE_LIKE", // the raw value is mostly code: SQL, shell, paths, URLs, formulas, template syntax
+  "TERMINAL_ESCAPE", // ANSI or other terminal escape sequences, removed whole
+  "DISPLAY_NAME_TRUNCATED", // the legacy display name was longer than 256 code points
+  "DISPLAY_NAME_CLEANED", // control, bidi or invisible characters removed from the display name
 ] as const;
 
 /** A stable SCREAMING_SNAKE reason code. */

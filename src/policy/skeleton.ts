@@ -59,10 +59,3 @@ export function usernameSkeleton(name: string): string {
   if (NON_ASCII.test(out)) out = out.normalize("NFD");
   return out.replace(SEPARATORS, "");
 }
-
-/** The skeletons of protected names, to pass as `protectedSkeletons` to the validators. */
-export function protectedSkeletons(names: Iterable<string>): ReadonlySet<string> {
-  const skeletons = new Set<string>();
-  for (const name of names) skeletons.add(usernameSkeleton(name));
-  return skeletons;
-}

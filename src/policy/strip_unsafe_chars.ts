@@ -16,6 +16,11 @@ export interface StrippedText {
 }
 
 const NON_ASCII = /\P{ASCII}/u;
+// ANSI CSI and OSC sequences and two-character escapes, 7-bit and 8-bit: removed whole, so no
+// `[31m` is left behind to become part of a name.
+const TERMINAL_ESCAPE =
+  /\x1b\[[0-?]*[ -\/]*[@-~]|\x9b[0-?]*[ -\/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]/g;
+const ESCAPE = /[\x1b\x9b\x9d]/;
 const BIDI = /\p{Bidi_Control}/gu;
 const TAG = /[\u{E0000}-\u{E007F}]/gu;
 const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
@@ -25,15 +30,22 @@ const SPACING_CONTROL = /[\p{Cc}&&\p{White_Space}]/gv;
 const OTHER_CONTROL = /\p{Cc}/gu;
 const PICTOGRAPH = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}]/gu;
 
-/** Strips bidi controls, tag characters, invisible characters, controls and pictographs. */
+/** Strips terminal escape sequences whole, bidi controls, tag characters, invisible characters, controls and pictographs. */
 export function stripUnsafeChars(text: string): StrippedText {
   const reasons: ReasonCode[] = [];
   let out = text;
+  if (ESCAPE.test(out)) {
+    const cleaned = out.replace(TERMINAL_ESCAPE, "");
+    if (cleaned !== out) {
+      reasons.push("TERMINAL_ESCAPE");
+      out = cleaned;
+    }
+  }
   if (!NON_ASCII.test(out)) {
     if (!CONTROL.test(out)) return { text: out, reasons };
     return {
       text: out.replace(SPACING_CONTROL, " ").replace(OTHER_CONTROL, ""),
-      reasons: ["CONTROL_CHAR"],
+      reasons: [...reasons, "CONTROL_CHAR"],
     };
   }
   // Bidi controls and tag characters are default-ignorable too: test them first for their reasons.

@@ -16,26 +16,28 @@ import anyAscii from "any-ascii";
 import { isEmailShaped, isPhoneShaped } from "./personal_data.ts";
 import { type ReasonCode, sortReasons } from "./reason_codes.ts";
 import { asciiLowerCase, repairAsciiName } from "./repair_username.ts";
-import { RESERVED_NAMES } from "./reserved_names.ts";
+import { payloadReasons } from "./payload_shape.ts";
+import { type ProtectedNames, RESERVED_PROTECTED } from "./protected_names.ts";
+import { isReservedUsername } from "./reserved_names.ts";
 import { applyScriptPolicy } from "./script_policy.ts";
-import { protectedSkeletons, usernameSkeleton } from "./skeleton.ts";
+import { usernameSkeleton } from "./skeleton.ts";
 import { stripUnsafeChars } from "./strip_unsafe_chars.ts";
 import { isWellFormedUsername, usernameShapeReasons } from "./username_shape.ts";
-import { usernameContentReasons } from "./validate_username.ts";
+import { usernameContent } from "./validate_username.ts";
 
 /** How a candidate was obtained from the legacy value; a better tier wins a contested name. */
 export type UsernameTier = "exact" | "normalized" | "derived";
 
 /** Options of `usernameCandidate`. */
 export interface UsernameCandidateOptions {
-  /** Skeletons of protected names (see `protectedSkeletons`); look-alikes get no candidate. */
-  protectedSkeletons?: ReadonlySet<string>;
+  /** Skeletons of protected names (see `protectedNames`); look-alikes get no candidate. */
+  protectedNames?: ProtectedNames;
 }
 
 /** The decision on a legacy value: a candidate handle or none, with reasons and a fallback base. */
 export type UsernameCandidate =
   | { kind: "candidate"; tier: UsernameTier; username: string; reasons: ReasonCode[]; base: string }
-  | { kind: "none"; reasons: ReasonCode[]; base: string | null };
+  | { kind: "none"; reasons: ReasonCode[]; base: string | null; resembles?: string };
 
 /** Raw values longer than this many code points are refused before any normalisation. */
 export const RAW_MAX_CODE_POINTS = 256;
@@ -48,11 +50,13 @@ const SPACE = /[^\S ]/g;
 const LETTER = /[a-z]/;
 const CONTROL = /\p{Cc}/u;
 const ENCODED = /%[0-9a-f]{2}|&(?:#[0-9]+|#x[0-9a-f]+|[a-z]+);/i;
-// A non-ASCII look-alike of a reserved name is refused like the name itself (`\u0430dmin`).
-const RESERVED_SKELETONS = protectedSkeletons(RESERVED_NAMES);
-
-function none(reasons: ReasonCode[], base: string | null = null): UsernameCandidate {
-  return { kind: "none", reasons: sortReasons(reasons), base };
+function none(
+  reasons: ReasonCode[],
+  base: string | null = null,
+  resembles: string | null = null,
+): UsernameCandidate {
+  const decision = { kind: "none" as const, reasons: sortReasons(reasons), base };
+  return resembles === null ? decision : { ...decision, resembles };
 }
 
 /** Judges a well-shaped name from the exact or normalised tier. */
@@ -62,8 +66,10 @@ function judge(
   reasons: ReasonCode[],
   options: UsernameCandidateOptions,
 ): UsernameCandidate {
-  const problems = usernameContentReasons(username, options);
-  if (problems.length > 0) return none([...reasons, ...problems]);
+  const problems = usernameContent(username, options);
+  if (problems.reasons.length > 0) {
+    return none([...reasons, ...problems.reasons], null, problems.resembles);
+  }
   return { kind: "candidate", tier, username, reasons: sortReasons(reasons), base: username };
 }
 
@@ -131,6 +137,8 @@ function derive(text: string, options: UsernameCandidateOptions): UsernameCandid
   value = trimmed;
   if (value === "") return none([...reasons, "NO_USABLE_CHARS"]);
   if (isEmailShaped(value)) return none([...reasons, "EMAIL_SHAPED"]);
+  const payload = payloadReasons(value);
+  if (payload.length > 0) return none([...reasons, ...payload]);
   if (isPhoneShaped(value)) return none([...reasons, "PHONE_SHAPED"]);
 
   let lookalike: string | null = null;
@@ -153,15 +161,21 @@ function derive(text: string, options: UsernameCandidateOptions): UsernameCandid
   reasons.push(...repaired.reasons);
   const name = repaired.name;
   if (name === "") return none([...reasons, "NO_USABLE_CHARS"]);
-  const problems = [...usernameShapeReasons(name), ...usernameContentReasons(name, options)];
+  const shape = usernameShapeReasons(name);
+  const content = shape.length > 0 ? null : usernameContent(name, options);
+  const problems = [...shape, ...(content?.reasons ?? [])];
+  let resembles = content?.resembles ?? null;
   if (lookalike !== null) {
     if (lookalike === usernameSkeleton(name)) reasons.push("HOMOGLYPH");
-    if (options.protectedSkeletons?.has(lookalike)) problems.push("PROTECTED_LOOKALIKE");
-    if (RESERVED_SKELETONS.has(lookalike)) problems.push("RESERVED");
+    if (isReservedUsername(lookalike)) problems.push("RESERVED");
+    else {
+      resembles ??= (options.protectedNames ?? RESERVED_PROTECTED).resembles(lookalike);
+      if (resembles !== null) problems.push("PROTECTED_LOOKALIKE");
+    }
   }
   if (problems.length > 0) {
     const onlyShort = problems.every((problem) => problem === "TOO_SHORT");
-    return none([...reasons, ...problems], onlyShort && LETTER.test(name) ? name : null);
+    return none([...reasons, ...problems], onlyShort && LETTER.test(name) ? name : null, resembles);
   }
   return {
     kind: "candidate",

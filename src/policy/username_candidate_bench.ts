@@ -1,4 +1,4 @@
-import { protectedSkeletons } from "./skeleton.ts";
+import { protectedNames } from "./protected_names.ts";
 import { usernameCandidate } from "./username_candidate.ts";
 
 // A mix shaped like a legacy table: mostly valid ASCII names, some needing repair, a few Unicode.
@@ -7,7 +7,7 @@ const asciiRepair = Array.from({ length: 1000 }, (_, i) => `  John Smith-${i}! `
 const unicode = Array.from({ length: 1000 }, (_, i) => `Αλέξης_Москва_${i}😀`);
 const mixed = [...exact, ...exact, ...exact, ...exact, ...exact, ...exact, ...exact, ...exact];
 mixed.push(...asciiRepair, ...unicode);
-const protectedNames = protectedSkeletons(["paypal", "microsoft", "google", "github"]);
+const brands = protectedNames(["paypal", "microsoft", "google", "github"]);
 
 function run(values: string[], options = {}): void {
   for (const value of values) usernameCandidate(value, options);
@@ -26,5 +26,5 @@ Deno.bench("usernameCandidate() 10,000 mixed names (80% exact)", { group: "mix" 
   run(mixed);
 });
 Deno.bench("usernameCandidate() 10,000 mixed names with protected names", { group: "mix" }, () => {
-  run(mixed, { protectedSkeletons: protectedNames });
+  run(mixed, { protectedNames: brands });
 });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import {
   fallbackUsername,
-  protectedSkeletons,
+  protectedNames,
   type ReasonCode,
   seededRandom,
   usernameCandidate,
@@ -25,7 +25,7 @@ interface CatalogCase {
   options?: UsernameCandidateOptions;
 }
 
-const brands = { protectedSkeletons: protectedSkeletons(["paypal", "microsoft", "google"]) };
+const brands = { protectedNames: protectedNames(["paypal", "microsoft", "google"]) };
 
 const exact = (username: string): Expected => ({ tier: "exact", username, reasons: [] });
 const normalized = (username: string, ...reasons: ReasonCode[]): Expected => ({
@@ -437,8 +437,8 @@ Deno.test("usernameCandidate() gives dotted and dotless Istanbul one key (#46, #
 
 Deno.test("usernameSkeleton() pairs separator twins for new sign-ups (#39)", () => {
   assert.equal(usernameSkeleton("bob_smith"), usernameSkeleton("bob.smith"));
-  const existing = protectedSkeletons(["bob.smith"]);
-  assert.deepEqual(validateUsername("bob_smith", { protectedSkeletons: existing }), {
+  const existing = protectedNames(["bob.smith"]);
+  assert.deepEqual(validateUsername("bob_smith", { protectedNames: existing }), {
     valid: false,
     reasons: ["PROTECTED_LOOKALIKE"],
   });

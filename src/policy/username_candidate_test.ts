@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { anyLegacyValue } from "./testdata/legacy_values.ts";
-import { protectedSkeletons } from "./skeleton.ts";
+import { protectedNames } from "./protected_names.ts";
 import { usernameCandidate } from "./username_candidate.ts";
 import { validateUsername } from "./validate_username.ts";
 
-const brands = { protectedSkeletons: protectedSkeletons(["paypal", "google", "bobby"]) };
+const brands = { protectedNames: protectedNames(["paypal", "google", "bobby"]) };
 
 Deno.test("usernameCandidate() returns a valid name or none for any string, never throwing", () => {
   fc.assert(

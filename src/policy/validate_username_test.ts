@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { protectedSkeletons } from "./skeleton.ts";
+import { protectedNames } from "./protected_names.ts";
 import { validateUsername } from "./validate_username.ts";
 
 Deno.test("validateUsername() accepts good names", () => {
@@ -29,7 +29,7 @@ Deno.test("validateUsername() refuses with reasons", async (t) => {
 });
 
 Deno.test("validateUsername() refuses look-alikes of protected names", () => {
-  const options = { protectedSkeletons: protectedSkeletons(["paypal", "microsoft"]) };
+  const options = { protectedNames: protectedNames(["paypal", "microsoft"]) };
   for (const name of ["paypal", "paypa1", "pay.pal", "rnicrosoft"]) {
     assert.deepEqual(validateUsername(name, options), {
       valid: false,
@@ -41,7 +41,7 @@ Deno.test("validateUsername() refuses look-alikes of protected names", () => {
 
 Deno.test("validateUsername() blocks look-alikes of reserved names when asked", async () => {
   const { RESERVED_NAMES } = await import("./reserved_names.ts");
-  const options = { protectedSkeletons: protectedSkeletons(RESERVED_NAMES) };
+  const options = { protectedNames: protectedNames(RESERVED_NAMES) };
   assert.deepEqual(validateUsername("r00t", options), {
     valid: false,
     reasons: ["PROTECTED_LOOKALIKE"],

@@ -7,7 +7,12 @@
 import { decideName } from "../apply/name_decision.ts";
 import { stageDecisions } from "../apply/stage_decisions.ts";
 import pg from "../db/pg.ts";
-import { cryptoRandom, protectedSkeletons, type RandomSource } from "../policy/mod.ts";
+import {
+  cryptoRandom,
+  type ProtectedNames,
+  protectedNames,
+  type RandomSource,
+} from "../policy/mod.ts";
 import { claimRange, completeRange, rangeProgress, type SnapshotRange } from "./claim_range.ts";
 import {
   createSlotWithSnapshot,
@@ -56,7 +61,7 @@ export async function openReadSnapshot(
 export interface StageRangeContext {
   table: LegacyTable;
   random: RandomSource;
-  protectedSkeletons: ReadonlySet<string>;
+  protectedNames: ProtectedNames;
   /** Told of every batch of rows staged. */
   onRows: (rows: number) => void;
 }
@@ -77,7 +82,7 @@ export async function stageRange(
   for await (const batch of readRange(legacy, context.table, range, { lsn: options.lsn })) {
     const decisions = batch.map((change) =>
       decideName(change, {
-        protectedSkeletons: context.protectedSkeletons,
+        protectedNames: context.protectedNames,
         random: context.random,
       })
     );
@@ -119,7 +124,7 @@ export async function runRangeWorker(
   const context: StageRangeContext = {
     table: init.table,
     random: cryptoRandom,
-    protectedSkeletons: protectedSkeletons(init.protectedNames),
+    protectedNames: protectedNames(init.protectedNames),
     onRows,
   };
   try {

@@ -17,7 +17,7 @@ import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import pg from "../db/pg.ts";
 import { inTransaction } from "../db/sessions.ts";
-import { cryptoRandom, protectedSkeletons, type RandomSource } from "../policy/mod.ts";
+import { cryptoRandom, protectedNames, type RandomSource } from "../policy/mod.ts";
 import { logger } from "../telemetry/logging.ts";
 import { claimRange, insertRanges, rangeProgress } from "./claim_range.ts";
 import { inspectLegacyTable, type LegacyTable } from "./legacy_table.ts";
@@ -252,7 +252,7 @@ async function reconcile(
     deletes,
   }, {
     random: options.random ?? cryptoRandom,
-    protectedSkeletons: protectedSkeletons(config.protectedNames),
+    protectedNames: protectedNames(config.protectedNames),
     holdDays: config.sync.holdDays,
   });
   log.info("existing accounts reconciled with the legacy table", {
@@ -341,7 +341,7 @@ async function dryRunStages(
   const context = {
     table,
     random,
-    protectedSkeletons: protectedSkeletons(config.protectedNames),
+    protectedNames: protectedNames(config.protectedNames),
     onRows: (rows: number) => progress.addRows(rows),
   };
   while (true) {

@@ -7,7 +7,7 @@
 import { applyChanges, type ApplyStats } from "../apply/apply_changes.ts";
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
-import { protectedSkeletons, type RandomSource } from "../policy/mod.ts";
+import { protectedNames, type RandomSource } from "../policy/mod.ts";
 import type {
   CommittedTransaction,
   HeartbeatMessage,
@@ -102,7 +102,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       table: options.table,
       legacyColumns: config.legacyColumns,
     });
-    const skeletons = protectedSkeletons(config.protectedNames);
+    const skeletons = protectedNames(config.protectedNames);
     const pending: LegacyChange[] = [];
     /** Where the changes of the open transaction start in `pending`. */
     let openFrom = 0;
@@ -148,7 +148,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       try {
         stats = await applyChanges(identity, batch.changes, {
           random: options.random,
-          protectedSkeletons: skeletons,
+          protectedNames: skeletons,
           holdDays: config.sync.holdDays,
           continuing,
         });

@@ -9,6 +9,7 @@ import {
   fallbackUsername,
   generatePublicId,
   isWellFormedPublicId,
+  type ProtectedNames,
   type RandomSource,
   type ReasonCode,
   usernameSkeleton,
@@ -23,7 +24,7 @@ import { suggestUsernames } from "./suggest_usernames.ts";
 export interface AccountPolicy {
   random: RandomSource;
   /** Skeletons no new name may share (PROTECTED_NAMES). */
-  protectedSkeletons: ReadonlySet<string>;
+  protectedNames: ProtectedNames;
   /** Days a released name stays on hold. */
   holdDays: number;
 }

@@ -3,6 +3,7 @@ import type { Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
 import {
   fallbackUsername,
+  type ProtectedNames,
   type RandomSource,
   usernameCandidate,
   usernameSkeleton,
@@ -19,7 +20,7 @@ const ROUNDS = 3;
 export async function suggestUsernames(
   trx: Transaction<Database>,
   wanted: string | null,
-  options: { random: RandomSource; protectedSkeletons: ReadonlySet<string>; accountId?: string },
+  options: { random: RandomSource; protectedNames: ProtectedNames; accountId?: string },
 ): Promise<string[]> {
   const candidate = wanted === null ? null : usernameCandidate(wanted, options);
   const base = candidate?.base ?? null;
