@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { fallbackUsername } from "./fallback_username.ts";
-import { GENERATED_ALPHABET } from "./system_names.ts";
+import { GENERATED_ALPHABET, isSystemName } from "./system_names.ts";
 import { seededRandom } from "./random.ts";
 import { usernameCandidate } from "./username_candidate.ts";
 import { anyLegacyValue } from "./testdata/legacy_values.ts";
@@ -56,7 +56,10 @@ Deno.test("fallbackUsername() is valid for any base, attempt and seed", () => {
   fc.assert(
     fc.property(bases, fc.integer({ min: 0, max: 20 }), fc.integer(), (base, attempt, seed) => {
       const name = fallbackUsername(base, attempt, seededRandom(seed));
-      assert.deepEqual(validateUsername(name), { valid: true }, name);
+      // A generated name is in the system's namespace: valid for the system, refused for users.
+      const system = isSystemName(name);
+      assert.deepEqual(validateUsername(name, { system }), { valid: true }, name);
+      assert.equal(validateUsername(name).valid, !system, name);
     }),
     { numRuns: 10_000 },
   );

@@ -6,9 +6,12 @@
  * @module
  */
 
-const NUMBER_LIKE = /^(?:[0-9]+(?:[._][0-9]+)*|0x[0-9a-f]+|[0-9]+(?:\.[0-9]+)?e[0-9]+)$/;
+const NUMBER_LIKE = /^(?:[0-9]+(?:[._][0-9]+)+|0x[0-9a-f]+|[0-9]+(?:\.[0-9]+)?e[0-9]+)$/;
 
-/** Whether `name` reads as a number, a version, an IP address or a hexadecimal value. */
+/**
+ * Whether `name` reads as a decimal, a version, an IP address, a hexadecimal value or an exponent
+ * (plain digits are `ALL_DIGITS`, a shape reason).
+ */
 export function isNumberLike(name: string): boolean {
   return NUMBER_LIKE.test(name);
 }

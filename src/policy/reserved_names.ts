@@ -27,6 +27,9 @@ export const RESERVED_NAMES_VERSION: string = `${
 }+own.${RESERVED_ADDITIONS_VERSION}`;
 
 const NOT_NAME_CHAR = /[^a-z0-9]/g;
+// Plain numbers (`404`) are refused by the shape already; as protected names they would only
+// make look-alikes of ordinary words (`ioo` of `100`).
+const ALL_DIGITS = /^[0-9]+$/;
 
 function reservedKey(entry: string): string {
   return entry.toLowerCase().replace(NOT_NAME_CHAR, "");
@@ -35,7 +38,7 @@ function reservedKey(entry: string): string {
 /** Every reserved name, lower-case and without separators. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(
   [...Object.values(RESERVED_SOURCES), ...Object.values(RESERVED_ADDITIONS)]
-    .flat().map(reservedKey).filter((key) => key.length > 0),
+    .flat().map(reservedKey).filter((key) => key.length > 0 && !ALL_DIGITS.test(key)),
 );
 
 /**

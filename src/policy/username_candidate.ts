@@ -18,7 +18,6 @@ import { type ReasonCode, sortReasons } from "./reason_codes.ts";
 import { asciiLowerCase, repairAsciiName } from "./repair_username.ts";
 import { payloadReasons } from "./payload_shape.ts";
 import { type ProtectedNames, RESERVED_PROTECTED } from "./protected_names.ts";
-import { isReservedUsername } from "./reserved_names.ts";
 import { applyScriptPolicy } from "./script_policy.ts";
 import { usernameSkeleton } from "./skeleton.ts";
 import { stripUnsafeChars } from "./strip_unsafe_chars.ts";
@@ -162,14 +161,15 @@ function derive(text: string, options: UsernameCandidateOptions): UsernameCandid
   const name = repaired.name;
   if (name === "") return none([...reasons, "NO_USABLE_CHARS"]);
   const shape = usernameShapeReasons(name);
-  const content = shape.length > 0 ? null : usernameContent(name, options);
-  const problems = [...shape, ...(content?.reasons ?? [])];
-  let resembles = content?.resembles ?? null;
+  const content = usernameContent(name, options);
+  const problems = [...shape, ...content.reasons];
+  let resembles = content.resembles;
   if (lookalike !== null) {
     if (lookalike === usernameSkeleton(name)) reasons.push("HOMOGLYPH");
-    if (isReservedUsername(lookalike)) problems.push("RESERVED");
-    else {
-      resembles ??= (options.protectedNames ?? RESERVED_PROTECTED).resembles(lookalike);
+    // The letters before transliteration are judged too: `\u0430dmin` spoofs `admin` even where
+    // any-ascii would spell it otherwise.
+    if (!problems.includes("RESERVED") && !problems.includes("PROTECTED_LOOKALIKE")) {
+      resembles = (options.protectedNames ?? RESERVED_PROTECTED).resembles(lookalike);
       if (resembles !== null) problems.push("PROTECTED_LOOKALIKE");
     }
   }

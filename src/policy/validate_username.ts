@@ -46,7 +46,7 @@ export function usernameContent(
   const reasons: ReasonCode[] = [];
   let resembles: string | null = null;
   if (isPhoneShaped(name)) reasons.push("PHONE_SHAPED");
-  if (isNumberLike(name)) reasons.push("NUMBER_LIKE");
+  else if (isNumberLike(name)) reasons.push("NUMBER_LIKE");
   if (isReservedUsername(name) || (options.system !== true && isSystemName(name))) {
     reasons.push("RESERVED");
   } else if (options.system !== true) {
