@@ -52,3 +52,9 @@ export {
   PUBLIC_ID_PATTERN,
 } from "./public_id.ts";
 export { cryptoRandom, type RandomSource, seededRandom } from "./random.ts";
+export {
+  DISPLAY_NAME_MAX_CODE_POINTS,
+  DISPLAY_NAME_RAW_MAX_CODE_POINTS,
+  type SanitizedDisplayName,
+  sanitizeDisplayName,
+} from "./display_name.ts";
