@@ -29,16 +29,34 @@ const CHAR_CLASS: Readonly<Record<string, string>> = {
 };
 const PAIRS = /rn|vv|cl/g;
 const PAIR_CLASS: Readonly<Record<string, string>> = { rn: "m", vv: "w", cl: "d" };
-const FOLDED_CHARS = /[0-9l!|@$]/g;
 const SEPARATORS = /[\s._\-]+/g;
+const NON_ASCII = /\P{ASCII}/u;
 
-/** Folds what the skeleton has already lower-cased and separated from its separators. */
-function foldAscii(skeleton: string): string {
-  return skeleton.replace(PAIRS, (pair) => PAIR_CLASS[pair]!)
-    .replace(FOLDED_CHARS, (char) => CHAR_CLASS[char]!);
+// For ASCII, the skeleton only lower-cases and maps `0 1 I |` (and `m` to `rn`, undone by the
+// pairs), so one table does it: each code to its letter class, separators to nothing.
+const ASCII_CLASS: readonly string[] = Array.from({ length: 128 }, (_, code) => {
+  const char = String.fromCharCode(code).toLowerCase();
+  if (/[\s._\-]/.test(char)) return "";
+  return CHAR_CLASS[char] ?? char;
+});
+
+function foldPairsThenClasses(lower: string): string {
+  let out = "";
+  const paired = lower.replace(PAIRS, (pair) => PAIR_CLASS[pair]!);
+  for (let i = 0; i < paired.length; i++) out += ASCII_CLASS[paired.charCodeAt(i)] ?? paired[i];
+  return out;
 }
 
 /** The protected-name key of `text`: skeleton, separators removed, ASCII tricks folded. */
 export function protectedFold(text: string): string {
-  return foldAscii(usernameSkeleton(text.replace(SEPARATORS, "")));
+  if (NON_ASCII.test(text)) {
+    return foldPairsThenClasses(usernameSkeleton(text.replace(SEPARATORS, "")));
+  }
+  let lower = "";
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e || code === 0x5f || code === 0x2d || code === 0x20) continue;
+    lower += code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : text[i];
+  }
+  return foldPairsThenClasses(lower);
 }

@@ -4,8 +4,10 @@
  * separators gone) equals the protected name's, allowing:
  *
  * - each letter repeated, for protected names of five letters or more (`suppport`, `aaadmin`);
- * - common affixes around it, any number (`official_support`, `the.real.admin`, `admin_team`);
- * - digits before or after it (`admin1`, `00admin`);
+ * - common affixes around it, any number (`official_support`, `the.real.admin`, `admin_team`),
+ *   and digits before or after it (`admin1`, `00admin`), for protected names of four letters or
+ *   more and a few short staff words (`mod_team`): around a shorter word, affixes make ordinary
+ *   words (`them`, `realm`);
  * - for operator-given names of six letters or more, any text around it (`my_paypal_gifts`).
  *
  * Equality, not containment, for the built-in list: `root` stays claimable inside `degroot`.
@@ -46,8 +48,14 @@ export interface ProtectedNames {
   resembles(name: string): string | null;
 }
 
+/** Short protected names that still get affixes and digits: staff and infrastructure words. */
+const SHORT_ROOTS_WITH_AFFIXES = new Set(["mod", "sys", "ops", "api", "noc", "www", "ftp", "dns"]);
+
 const EDGE_DIGITS = /^[0-9]+|[0-9]+$/g;
+const DIGIT = /[0-9]/;
+const SEPARATORS = /[\s._\-]+/g;
 const REPEATS = /(.)\1+/g;
+const AFFIXED_ROOT = 4;
 const LONG_ROOT = 5;
 const CONTAINED_ROOT = 6;
 
@@ -55,56 +63,94 @@ function collapse(text: string): string {
   return text.replace(REPEATS, "$1");
 }
 
+function hasDoubledLetter(text: string): boolean {
+  for (let i = 1; i < text.length; i++) {
+    if (text.charCodeAt(i) === text.charCodeAt(i - 1)) return true;
+  }
+  return false;
+}
+
+interface Root {
+  name: string;
+  /** Whether affixes and digits around it still make a look-alike. */
+  affixable: boolean;
+}
+
 class ProtectedNameSet implements ProtectedNames {
-  readonly #roots = new Map<string, string>();
-  readonly #collapsed = new Map<string, string>();
+  readonly #roots = new Map<string, Root>();
+  readonly #collapsed = new Map<string, { name: string; length: number }>();
   readonly #contained: [string, string][] = [];
   readonly #affixes: string[];
+  readonly #affixHeads: Set<string>;
+  readonly #affixTails: Set<string>;
 
   constructor(builtIn: Iterable<string>, given: Iterable<string>) {
     for (const name of builtIn) this.#add(name, false);
     for (const name of given) this.#add(name, true);
     this.#affixes = [...new Set(PROTECTED_AFFIXES.map(protectedFold))];
+    // Every affix is two letters or more: its first and last two say quickly whether to peel.
+    this.#affixHeads = new Set(this.#affixes.map((affix) => affix.slice(0, 2)));
+    this.#affixTails = new Set(this.#affixes.map((affix) => affix.slice(-2)));
   }
 
   #add(name: string, contained: boolean): void {
-    const key = protectedFold(name.toLowerCase());
+    const lower = name.toLowerCase();
+    // A name with digits (`com1`, `pop3`) is reserved as spelled: folded, its digits would read
+    // as letters and make ordinary words its look-alikes (`come`, `pope`).
+    if (DIGIT.test(lower)) return;
+    const key = protectedFold(lower);
     if (key.length === 0 || this.#roots.has(key)) return;
-    this.#roots.set(key, name);
-    if (key.length >= LONG_ROOT) this.#collapsed.set(collapse(key), name);
+    const affixable = key.length >= AFFIXED_ROOT || SHORT_ROOTS_WITH_AFFIXES.has(lower);
+    this.#roots.set(key, { name, affixable });
+    if (key.length >= LONG_ROOT) {
+      this.#collapsed.set(collapse(key), { name, length: key.length });
+    }
     if (contained && key.length >= CONTAINED_ROOT) this.#contained.push([key, name]);
   }
 
   resembles(name: string): string | null {
-    const lower = name.toLowerCase();
-    const key = protectedFold(lower);
-    const found = this.#core(key);
+    const key = protectedFold(name);
+    const found = this.#lookup(key, false) ?? this.#peeled(key, new Set());
     if (found !== null) return found;
-    const trimmed = lower.replace(/[\s._\-]+/g, "").replace(EDGE_DIGITS, "");
-    if (trimmed.length > 0 && trimmed.length < lower.length) {
-      const inner = this.#core(protectedFold(trimmed));
-      if (inner !== null) return inner;
+    const first = name.charCodeAt(0);
+    const last = name.charCodeAt(name.length - 1);
+    if ((first >= 0x30 && first <= 0x39) || (last >= 0x30 && last <= 0x39)) {
+      const trimmed = name.replace(SEPARATORS, "").replace(EDGE_DIGITS, "");
+      if (trimmed.length > 0) {
+        const inner = protectedFold(trimmed);
+        const digitsOff = this.#lookup(inner, true) ?? this.#peeled(inner, new Set());
+        if (digitsOff !== null) return digitsOff;
+      }
     }
     for (const [root, original] of this.#contained) if (key.includes(root)) return original;
     return null;
   }
 
-  /** The protected name `key` is, once affixes are peeled off either end, or `null`. */
-  #core(key: string): string | null {
-    const exact = this.#roots.get(key);
-    if (exact !== undefined) return exact;
-    if (key.length >= LONG_ROOT) {
-      const repeated = this.#collapsed.get(collapse(key));
-      if (repeated !== undefined) return repeated;
-    }
+  /** The protected name `key` folds to, itself or with letters repeated; `null` if none. */
+  #lookup(key: string, peeled: boolean): string | null {
+    const root = this.#roots.get(key);
+    if (root !== undefined && (!peeled || root.affixable)) return root.name;
+    if (key.length < LONG_ROOT || !hasDoubledLetter(key)) return null;
+    // Letters repeated, never removed: `suppport` is `support`, `suport` is not.
+    const repeated = this.#collapsed.get(collapse(key));
+    return repeated !== undefined && key.length >= repeated.length ? repeated.name : null;
+  }
+
+  /** The protected name left once affixes are peeled off either end of `key`; `null` if none. */
+  #peeled(key: string, seen: Set<string>): string | null {
+    const atEdge = this.#affixHeads.has(key.slice(0, 2)) || this.#affixTails.has(key.slice(-2));
+    if (!atEdge || seen.has(key)) return null;
+    seen.add(key);
     for (const affix of this.#affixes) {
       if (key.length <= affix.length) continue;
-      if (key.startsWith(affix)) {
-        const found = this.#core(key.slice(affix.length));
-        if (found !== null) return found;
-      }
-      if (key.endsWith(affix)) {
-        const found = this.#core(key.slice(0, key.length - affix.length));
+      for (
+        const rest of [
+          key.startsWith(affix) ? key.slice(affix.length) : null,
+          key.endsWith(affix) ? key.slice(0, key.length - affix.length) : null,
+        ]
+      ) {
+        if (rest === null) continue;
+        const found = this.#lookup(rest, true) ?? this.#peeled(rest, seen);
         if (found !== null) return found;
       }
     }
