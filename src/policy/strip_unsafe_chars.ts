@@ -19,7 +19,9 @@ const NON_ASCII = /\P{ASCII}/u;
 // ANSI CSI and OSC sequences and two-character escapes, 7-bit and 8-bit: removed whole, so no
 // `[31m` is left behind to become part of a name.
 const TERMINAL_ESCAPE =
+  // deno-lint-ignore no-control-regex -- escape sequences are what this removes
   /\x1b\[[0-?]*[ -\/]*[@-~]|\x9b[0-?]*[ -\/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]/g;
+// deno-lint-ignore no-control-regex -- the escape introducers themselves
 const ESCAPE = /[\x1b\x9b\x9d]/;
 const BIDI = /\p{Bidi_Control}/gu;
 const TAG = /[\u{E0000}-\u{E007F}]/gu;

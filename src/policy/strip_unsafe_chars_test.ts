@@ -25,3 +25,18 @@ Deno.test("stripUnsafeChars() reports several kinds at once", () => {
     reasons: ["BIDI", "TAG_CHARS", "INVISIBLE_CHARS", "CONTROL_CHAR", "PICTOGRAPHIC"],
   });
 });
+
+Deno.test("stripUnsafeChars() removes terminal escape sequences whole", () => {
+  assert.deepEqual(stripUnsafeChars("\x1b[31malex\x1b[0m"), {
+    text: "alex",
+    reasons: ["TERMINAL_ESCAPE"],
+  });
+  assert.deepEqual(stripUnsafeChars("\x1b]0;title\x07bob"), {
+    text: "bob",
+    reasons: ["TERMINAL_ESCAPE"],
+  });
+  assert.deepEqual(stripUnsafeChars("\x1b[1;32mb\u00f6b\x1b[m"), {
+    text: "b\u00f6b",
+    reasons: ["TERMINAL_ESCAPE"],
+  });
+});
