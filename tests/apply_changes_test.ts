@@ -8,6 +8,7 @@ import {
   type LegacyChange,
 } from "../src/apply/apply_changes.ts";
 import { emptyStats } from "../src/apply/apply_options.ts";
+import { tombstoneUsername } from "../src/apply/tombstone_username.ts";
 import { listDeadLetters } from "../src/apply/dead_letters.ts";
 import { retryDeadLetters } from "../src/apply/retry_dead_letters.ts";
 import { migrate } from "../src/db/migrate.ts";
@@ -59,6 +60,9 @@ function remove(legacyId: string, lsn: string): AccountChange {
     lsn,
   };
 }
+
+/** A tombstone's name: `deleted_` and 10 random characters of the system alphabet. */
+const TOMBSTONE = /^deleted_[6789bcdghjkmnpqrtwz]{10}$/;
 
 async function identityDatabase(): Promise<TestDatabase> {
   const db = await createTestDatabase();
@@ -446,8 +450,11 @@ Deno.test("a delete tombstones the account and holds its name for the hold perio
     const tombstone = (await account(db, "1"))!;
     assert.equal(tombstone.status, "deleted");
     assert.equal(tombstone.public_id, judy.public_id);
-    assert.equal(tombstone.username, `deleted_${judy.account_id}`);
-    assert.deepEqual(validateUsername(tombstone.username), { valid: true });
+    // A random system name: no account id in it, and not a name anyone may request.
+    assert.match(tombstone.username, TOMBSTONE);
+    assert.ok(!tombstone.username.includes(judy.account_id));
+    assert.deepEqual(validateUsername(tombstone.username, { system: true }), { valid: true });
+    assert.ok(!validateUsername(tombstone.username).valid);
     assert.deepEqual(await hold(db, "judy"), { legacy_id: "1", reason: "deleted", days: 90 });
   });
 
@@ -505,9 +512,41 @@ Deno.test("a delete tombstones the account and holds its name for the hold perio
     assert.equal((await account(db, "4"))!.username, "kate");
     const mallory = (await account(db, "5"))!;
     assert.equal(mallory.status, "deleted");
-    assert.equal(mallory.username, `deleted_${mallory.account_id}`);
+    assert.match(mallory.username, TOMBSTONE);
     assert.equal((await hold(db, "mallory"))!.reason, "deleted");
   });
+});
+
+Deno.test("a delete whose drawn tombstone name is taken draws again and never fails", async () => {
+  await using db = await identityDatabase();
+  await apply(db, [upsert("1", "0/100", { username: "peggy" })]);
+  // The apply's first draw of a batch that only deletes is the tombstone's: occupy it, and hold
+  // the second, as only a collision could (nobody may request a system name).
+  const draws = seededRandom(99);
+  const taken = tombstoneUsername(draws);
+  const held = tombstoneUsername(draws);
+  await withClient(db.url, async (client) => {
+    await client.query(
+      `insert into identity.accounts (public_id, username, username_skeleton, username_source)
+       values ('DDDDDDDDDDDDDDDD', $1, $1, 'generated')`,
+      [taken],
+    );
+    await client.query(
+      `insert into identity.username_holds (username, account_id, reason, held_until)
+       select $1, account_id, 'deleted', now() + interval '90 days'
+       from identity.accounts where public_id = 'DDDDDDDDDDDDDDDD'`,
+      [held],
+    );
+  });
+
+  const stats = await apply(db, [remove("1", "0/200")], options({ random: seededRandom(99) }));
+
+  assert.deepEqual(stats, counts({ deleted: 1 }));
+  const peggy = (await account(db, "1"))!;
+  assert.equal(peggy.status, "deleted");
+  assert.match(peggy.username, TOMBSTONE);
+  assert.notEqual(peggy.username, taken);
+  assert.notEqual(peggy.username, held);
 });
 
 Deno.test("a truncate is recorded as a dead letter and deletes nothing", async () => {
@@ -578,6 +617,7 @@ Deno.test("a change that fails becomes a dead letter and the rest of the batch a
 Deno.test("updates that only mirror apply in place; one the database refuses still becomes a dead letter", async () => {
   await using db = await identityDatabase();
   await apply(db, ["1", "2", "3"].map((id) => upsert(id, "0/100")));
+  const three = (await account(db, "3"))!.username;
   const batch = [
     upsert("1", "0/200", { displayName: "One" }),
     upsert("2", "0/200", { createdAt: "not a date" }),
@@ -591,7 +631,7 @@ Deno.test("updates that only mirror apply in place; one the database refuses sti
   );
   assert.equal((await account(db, "1"))!.source_lsn, "0/200");
   assert.equal((await account(db, "2"))!.source_lsn, "0/100");
-  assert.equal((await account(db, "3"))!.username, "user3");
+  assert.equal((await account(db, "3"))!.username, three);
   // Replayed, the mirrors are skipped: the guard is part of the in-place update.
   const replay = await apply(db, [batch[0]!, batch[2]!]);
   assert.deepEqual(replay, counts({ skipped: 2 }));
@@ -738,7 +778,7 @@ async function comparableState(db: TestDatabase) {
     `select legacy_id, decision, tier, reasons, username, source_lsn::text
      from identity.migration_report order by report_id`,
   );
-  const tombstone = (name: string) => name.replace(/^deleted_\d+$/, "deleted_ID");
+  const tombstone = (name: string) => name.replace(TOMBSTONE, "deleted_ID");
   return {
     accounts: accounts.map((a) => ({ ...a, username: tombstone(fallback(a.username!)) })),
     holds: holds.map((h) => ({ ...h, username: fallback(h.username!) }))

@@ -41,10 +41,13 @@ export async function applySlice(
   // A replayed batch: nothing to look up, nothing to write.
   if (!applies.includes(true)) return changes.map(() => "skipped");
   const candidates = new Map<string, UsernameCandidate>();
+  const draws = new Map<string, string>();
   const lookups = planLookups(changes, accounts, {
     applies,
     candidates,
     protectedNames: options.protectedNames,
+    draws,
+    random: options.random,
   });
   const publicIds = lookups.newLegacyIds.map(() => generatePublicId(options.random));
   const found = await readNameClaims(client, {
@@ -62,7 +65,6 @@ export async function applySlice(
       { accountId: found.accountIds[i]!, publicId: publicIds[i]! },
     ]),
   );
-  const draws = new Map<string, string>();
   let plan: Plan;
   for (let round = 1;; round++) {
     plan = planChanges(

@@ -171,7 +171,7 @@ class SlicePlanner {
     const draft = this.#drafts.get(change.legacyId);
     if (change.kind === "delete") {
       if (draft === undefined || draft.status === "deleted") return "skipped";
-      this.#tombstone(draft, change);
+      this.#tombstone(draft, change, index);
       return "deleted";
     }
     if (draft === undefined) {
@@ -266,16 +266,16 @@ class SlicePlanner {
     return "renamed";
   }
 
-  #tombstone(draft: AccountDraft, change: AccountChange): void {
+  #tombstone(draft: AccountDraft, change: AccountChange, index: number): void {
     this.#hold(draft.username, draft, "deleted");
     let name: string | undefined;
     for (let attempt = 0; attempt < TOMBSTONE_ATTEMPTS && name === undefined; attempt++) {
-      const candidate = tombstoneUsername(draft.accountId, attempt);
+      const candidate = tombstoneDraw(this.#input.draws, index, attempt, this.#options.random);
       if (this.#conflict(candidate, draft.accountId) === null) name = candidate;
     }
     if (name === undefined) {
       throw new Error(
-        `Cannot tombstone legacy account ${draft.legacyId}: ${TOMBSTONE_ATTEMPTS} tombstone names in a row were taken`,
+        `Cannot tombstone legacy account ${draft.legacyId}: ${TOMBSTONE_ATTEMPTS} random tombstone names in a row were taken; the random source is broken`,
       );
     }
     this.#take(name, draft, "generated");
@@ -375,4 +375,23 @@ function mirror(draft: AccountDraft, change: AccountChange): void {
   if (change.createdAt !== undefined) draft.legacyCreatedAt = change.createdAt;
   draft.sourceLsn = change.lsn;
   draft.touched = true;
+}
+
+/**
+ * The tombstone name drawn for the delete at `index` on `attempt`, kept in `draws` so that every
+ * round of planning (and the look-up pass, which draws the first one) sees the same name.
+ */
+export function tombstoneDraw(
+  draws: Map<string, string>,
+  index: number,
+  attempt: number,
+  random: RandomSource,
+): string {
+  const key = `${index}:deleted:${attempt}`;
+  let name = draws.get(key);
+  if (name === undefined) {
+    name = tombstoneUsername(random);
+    draws.set(key, name);
+  }
+  return name;
 }

@@ -3,12 +3,11 @@
  * tombstone names it may give, and the legacy ids it may create accounts for. It errs on the
  * side of looking up too much; a name it misses is still checked, one round later.
  */
-import type { ProtectedNames, UsernameCandidate } from "../policy/mod.ts";
+import type { ProtectedNames, RandomSource, UsernameCandidate } from "../policy/mod.ts";
 import type { AccountChange } from "./account_change.ts";
-import { candidateOf } from "./plan_changes.ts";
+import { candidateOf, tombstoneDraw } from "./plan_changes.ts";
 import { escapeReportValue } from "./report_value.ts";
 import type { StoredAccount } from "./stored_account.ts";
-import { tombstoneUsername } from "./tombstone_username.ts";
 
 /** Names to look up, legacy ids without an account, creation times to parse. */
 export interface SliceLookups {
@@ -27,6 +26,9 @@ export function planLookups(
     applies: readonly boolean[];
     candidates: Map<string, UsernameCandidate>;
     protectedNames: ProtectedNames;
+    /** Drawn names by change and attempt, shared with the planner: tombstones' first draws. */
+    draws: Map<string, string>;
+    random: RandomSource;
   },
 ): SliceLookups {
   const changesPerId = new Map<string, number>();
@@ -41,7 +43,9 @@ export function planLookups(
     if (typeof change.createdAt === "string") createdAts.add(change.createdAt);
     const stored = accounts.get(change.legacyId);
     if (change.kind === "delete") {
-      if (stored?.status === "active") names.add(tombstoneUsername(stored.accountId, 0));
+      if (stored?.status === "active") {
+        names.add(tombstoneDraw(options.draws, index, 0, options.random));
+      }
       continue;
     }
     if (stored === undefined) newLegacyIds.add(change.legacyId);

@@ -1,16 +1,19 @@
 /**
- * The username a tombstone carries once its real name is on hold: valid (so `verify` accepts
- * it), never shown, and unique because the account id is. A live account that happens to hold
- * the same name only moves the tombstone to the next attempt.
+ * The username a tombstone carries once its real name is on hold: `deleted_` and 10 random
+ * characters, in the system's namespace, which no user may request or claim, so nobody can occupy
+ * the name a deletion needs; random, so it reveals no account id and no count of deletions. A
+ * collision (one in 19^10 per existing tombstone) only draws again.
  */
+import { isSystemName, type RandomSource, systemName } from "../policy/mod.ts";
 
-/** Attempts after which every variant is taken: a bug, not bad luck. */
-export const TOMBSTONE_ATTEMPTS = 10;
+/** Draws after which every name was taken: a broken random source, not bad luck. */
+export const TOMBSTONE_ATTEMPTS = 40;
 
-/** `deleted_<account id>`, then `deleted_<account id>_<attempt>`; at most 29 characters. */
-export function tombstoneUsername(accountId: string, attempt: number): string {
-  if (!/^[1-9][0-9]{0,18}$/.test(accountId)) {
-    throw new RangeError(`Cannot name a tombstone for account "${accountId}": not an account id`);
+/** A fresh tombstone name drawn from `random`; the caller draws again when it is taken. */
+export function tombstoneUsername(random: RandomSource): string {
+  const name = systemName("deleted", random);
+  if (!isSystemName(name)) {
+    throw new RangeError(`Cannot name a tombstone: "${name}" is not a system name`);
   }
-  return attempt === 0 ? `deleted_${accountId}` : `deleted_${accountId}_${attempt}`;
+  return name;
 }

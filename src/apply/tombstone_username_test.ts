@@ -1,23 +1,22 @@
 import assert from "node:assert/strict";
-import { validateUsername } from "../policy/mod.ts";
-import { TOMBSTONE_ATTEMPTS, tombstoneUsername } from "./tombstone_username.ts";
+import { isSystemName, seededRandom, validateUsername } from "../policy/mod.ts";
+import { tombstoneUsername } from "./tombstone_username.ts";
 
-Deno.test("tombstoneUsername() is a valid username for every account id and attempt", () => {
-  for (const id of ["1", "42", "9223372036854775807"]) {
-    for (let attempt = 0; attempt < TOMBSTONE_ATTEMPTS; attempt++) {
-      const name = tombstoneUsername(id, attempt);
-      assert.deepEqual(validateUsername(name), { valid: true }, name);
-    }
+Deno.test("tombstoneUsername() is a system name: valid for the system, refused for anyone else", () => {
+  const random = seededRandom(7);
+  for (let i = 0; i < 1_000; i++) {
+    const name = tombstoneUsername(random);
+    assert.match(name, /^deleted_[6789bcdghjkmnpqrtwz]{10}$/);
+    assert.ok(isSystemName(name), name);
+    assert.deepEqual(validateUsername(name, { system: true }), { valid: true }, name);
+    const requested = validateUsername(name);
+    assert.ok(!requested.valid && requested.reasons.includes("RESERVED"), name);
   }
 });
 
-Deno.test("tombstoneUsername() differs for every account and attempt", () => {
-  assert.equal(tombstoneUsername("12", 0), "deleted_12");
-  assert.equal(tombstoneUsername("12", 3), "deleted_12_3");
-  assert.notEqual(tombstoneUsername("1", 2), tombstoneUsername("12", 0));
-});
-
-Deno.test("tombstoneUsername() refuses what is not an account id", () => {
-  assert.throws(() => tombstoneUsername("0", 0), RangeError);
-  assert.throws(() => tombstoneUsername("x1", 0), RangeError);
+Deno.test("tombstoneUsername() is random: no account id, no count, a new name each draw", () => {
+  const random = seededRandom(11);
+  const names = new Set(Array.from({ length: 10_000 }, () => tombstoneUsername(random)));
+  assert.equal(names.size, 10_000);
+  for (const name of names) assert.doesNotMatch(name, /^deleted_\d+$/);
 });

@@ -124,9 +124,10 @@ export async function deleteAccount(
       `Cannot delete account ${publicId}: it mirrors a legacy user; delete it in the legacy system and the sync tombstones it`,
     );
   }
+  // A random name in a namespace nobody may request: only a broken random source runs out.
   let tombstone: string | undefined;
   for (let attempt = 0; attempt < TOMBSTONE_ATTEMPTS && tombstone === undefined; attempt++) {
-    const name = tombstoneUsername(account.account_id, attempt);
+    const name = tombstoneUsername(policy.random);
     const conflicts = await nameConflicts(trx, [name], {
       accountId: account.account_id,
       lookalikes: false,
@@ -134,7 +135,9 @@ export async function deleteAccount(
     if (conflicts.get(name) === null) tombstone = name;
   }
   if (tombstone === undefined) {
-    throw new Error(`Cannot delete account ${publicId}: every tombstone name was taken`);
+    throw new Error(
+      `Cannot delete account ${publicId}: ${TOMBSTONE_ATTEMPTS} random tombstone names in a row were taken; the random source is broken`,
+    );
   }
   await hold(trx, account.username, account.account_id, "deleted", policy.holdDays);
   await trx.updateTable("identity.accounts")
