@@ -49,3 +49,11 @@ Deno.test("usernameCandidate() gives payload-shaped values a generated fallback"
   const irish = usernameCandidate("O'Brien");
   assert.equal(irish.kind === "candidate" && irish.username, "o_brien");
 });
+
+Deno.test("usernameCandidate() judges symbols read as letters before repair removes them", () => {
+  for (const [raw, root] of [["@dmin", "admin"], ["$upport", "support"], ["he!p", "help"]]) {
+    const decision = usernameCandidate(raw);
+    assert.equal(decision.kind, "none", raw);
+    assert.equal(decision.kind === "none" && decision.resembles, root, raw);
+  }
+});

@@ -48,6 +48,7 @@ const WHITESPACE = /\s+/g;
 const SPACE = /[^\S ]/g;
 const LETTER = /[a-z]/;
 const CONTROL = /\p{Cc}/u;
+const LOOKALIKE_SYMBOL = /[@$!|]/;
 const ENCODED = /%[0-9a-f]{2}|&(?:#[0-9]+|#x[0-9a-f]+|[a-z]+);/i;
 function none(
   reasons: ReasonCode[],
@@ -141,6 +142,8 @@ function derive(text: string, options: UsernameCandidateOptions): UsernameCandid
   if (isPhoneShaped(value)) return none([...reasons, "PHONE_SHAPED"]);
 
   let lookalike: string | null = null;
+  // Symbols read as letters (`@dmin`, `$upport`) are judged before repair turns them into `_`.
+  const symbolic = LOOKALIKE_SYMBOL.test(value) ? value : null;
   if (NON_ASCII.test(value)) {
     const scripts = applyScriptPolicy(value);
     reasons.push(...scripts.reasons);
@@ -164,12 +167,13 @@ function derive(text: string, options: UsernameCandidateOptions): UsernameCandid
   const content = usernameContent(name, options);
   const problems = [...shape, ...content.reasons];
   let resembles = content.resembles;
-  if (lookalike !== null) {
-    if (lookalike === usernameSkeleton(name)) reasons.push("HOMOGLYPH");
-    // The letters before transliteration are judged too: `\u0430dmin` spoofs `admin` even where
-    // any-ascii would spell it otherwise.
+  if (lookalike !== null && lookalike === usernameSkeleton(name)) reasons.push("HOMOGLYPH");
+  for (const before of [lookalike, symbolic]) {
+    if (before === null) continue;
+    // The letters before transliteration and repair are judged too: `\u0430dmin` spoofs `admin`
+    // even where any-ascii would spell it otherwise, and `@dmin` before `@` becomes `_`.
     if (!problems.includes("RESERVED") && !problems.includes("PROTECTED_LOOKALIKE")) {
-      resembles = (options.protectedNames ?? RESERVED_PROTECTED).resembles(lookalike);
+      resembles = (options.protectedNames ?? RESERVED_PROTECTED).resembles(before);
       if (resembles !== null) problems.push("PROTECTED_LOOKALIKE");
     }
   }
