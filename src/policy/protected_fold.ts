@@ -33,17 +33,49 @@ const SEPARATORS = /[\s._\-]+/g;
 const NON_ASCII = /\P{ASCII}/u;
 
 // For ASCII, the skeleton only lower-cases and maps `0 1 I |` (and `m` to `rn`, undone by the
-// pairs), so one table does it: each code to its letter class, separators to nothing.
-const ASCII_CLASS: readonly string[] = Array.from({ length: 128 }, (_, code) => {
+// pairs), so one table does it: each code to its letter class; separators to 0, dropped.
+const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, code) => {
   const char = String.fromCharCode(code).toLowerCase();
-  if (/[\s._\-]/.test(char)) return "";
-  return CHAR_CLASS[char] ?? char;
+  if (/[\s._\-]/.test(char)) return 0;
+  return (CHAR_CLASS[char] ?? char).charCodeAt(0);
 });
+const R = 0x72, N = 0x6e, V = 0x76, C = 0x63, L = 0x6c;
+const PAIR_OF: Readonly<Record<number, [number, number]>> = {
+  [N]: [R, 0x6d], // rn → m
+  [V]: [V, 0x77], // vv → w
+  [L]: [C, 0x64], // cl → d
+};
+// Usernames are at most 30 characters; a raw legacy value at most 256 code points.
+const buffer = new Uint16Array(1024);
+
+/** The ASCII fold in one pass over char codes: the common case, and cheap. */
+function foldAsciiCodes(text: string): string {
+  let length = 0;
+  let previous = -1; // the previous letter as written (lower-case), for the pairs
+  for (let i = 0; i < text.length && length < buffer.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code >= 0x41 && code <= 0x5a) code += 32;
+    const folded = ASCII_CLASS[code]!;
+    if (folded === 0) continue;
+    const pair = PAIR_OF[code];
+    if (pair !== undefined && previous === pair[0] && length > 0) {
+      buffer[length - 1] = pair[1];
+      previous = -1;
+      continue;
+    }
+    buffer[length++] = folded;
+    previous = code;
+  }
+  return String.fromCharCode(...buffer.subarray(0, length));
+}
 
 function foldPairsThenClasses(lower: string): string {
   let out = "";
   const paired = lower.replace(PAIRS, (pair) => PAIR_CLASS[pair]!);
-  for (let i = 0; i < paired.length; i++) out += ASCII_CLASS[paired.charCodeAt(i)] ?? paired[i];
+  for (let i = 0; i < paired.length; i++) {
+    const code = paired.charCodeAt(i);
+    out += code < 128 ? String.fromCharCode(ASCII_CLASS[code]! || code) : paired[i];
+  }
   return out;
 }
 
@@ -52,11 +84,5 @@ export function protectedFold(text: string): string {
   if (NON_ASCII.test(text)) {
     return foldPairsThenClasses(usernameSkeleton(text.replace(SEPARATORS, "")));
   }
-  let lower = "";
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code === 0x2e || code === 0x5f || code === 0x2d || code === 0x20) continue;
-    lower += code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 32) : text[i];
-  }
-  return foldPairsThenClasses(lower);
+  return foldAsciiCodes(text);
 }
