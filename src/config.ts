@@ -70,6 +70,8 @@ export interface Config {
     token?: string;
     /** Largest request body accepted, in bytes. */
     maxBodyBytes: number;
+    /** The token bucket of each anonymous client (by address) of `GET /v1/usernames/{name}`. */
+    usernameCheck: { ratePerSecond: number; burst: number };
   };
   /** `status`: print JSON instead of a table. */
   status: { json: boolean };
@@ -117,6 +119,8 @@ export const SETTINGS = {
   readyMaxLagSeconds: { env: "READY_MAX_LAG_SECONDS", flag: "ready-max-lag-seconds" },
   apiToken: { env: "API_TOKEN", flag: "api-token" },
   apiMaxBodyBytes: { env: "API_MAX_BODY_BYTES", flag: "api-max-body-bytes" },
+  usernameCheckRate: { env: "USERNAME_CHECK_RATE", flag: "username-check-rate" },
+  usernameCheckBurst: { env: "USERNAME_CHECK_BURST", flag: "username-check-burst" },
   statusJson: { env: "STATUS_JSON", flag: "json" },
 } as const;
 
@@ -143,6 +147,21 @@ function integer(
       ctx.addIssue({
         code: "custom",
         message: `must be a whole number from ${min} to ${max}`,
+      });
+      return z.NEVER;
+    }
+    return number;
+  });
+}
+
+/** A number greater than 0 and at most `max`, decimals allowed, given as a string. */
+function positiveNumber(fallback: number, max: number): z.ZodType<number, string | undefined> {
+  return z.string().default(String(fallback)).transform((value, ctx) => {
+    const number = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value) || !(number > 0) || number > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a number greater than 0 and at most ${max} (e.g. 0.5)`,
       });
       return z.NEVER;
     }
@@ -209,6 +228,8 @@ const SCHEMAS = {
   readyMaxLagSeconds: integer(30, 1, 86_400),
   apiToken: z.string().min(16, "must be at least 16 characters").optional(),
   apiMaxBodyBytes: integer(16_384, 256, 10_485_760),
+  usernameCheckRate: positiveNumber(2, 100_000),
+  usernameCheckBurst: integer(20, 1, 1_000_000),
   statusJson: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
 } satisfies Record<SettingKey, z.ZodType>;
@@ -289,6 +310,10 @@ export function parseConfig(sources: ConfigSources): Config {
     api: {
       token: value("apiToken"),
       maxBodyBytes: value("apiMaxBodyBytes"),
+      usernameCheck: {
+        ratePerSecond: value("usernameCheckRate"),
+        burst: value("usernameCheckBurst"),
+      },
     },
     status: { json: value("statusJson") },
   };

@@ -25,7 +25,11 @@ Deno.test("parseConfig() gives the design's defaults when nothing is set", () =>
   assert.ok(config.snapshot.workers >= 1);
   assert.equal(config.demo.rows, 100_000);
   assert.deepEqual(config.http, { host: "127.0.0.1", port: 8080, readyMaxLagSeconds: 30 });
-  assert.deepEqual(config.api, { token: undefined, maxBodyBytes: 16_384 });
+  assert.deepEqual(config.api, {
+    token: undefined,
+    maxBodyBytes: 16_384,
+    usernameCheck: { ratePerSecond: 2, burst: 20 },
+  });
   assert.equal(config.status.json, false);
 });
 
@@ -74,6 +78,13 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ READY_MAX_LAG_SECONDS: "0" }, "READY_MAX_LAG_SECONDS", /from 1 to/],
     [{ API_TOKEN: "short" }, "API_TOKEN", /at least 16 characters/],
     [{ API_MAX_BODY_BYTES: "1" }, "API_MAX_BODY_BYTES", /from 256/],
+    [{ USERNAME_CHECK_RATE: "0" }, "USERNAME_CHECK_RATE", /greater than 0/],
+    [{ USERNAME_CHECK_RATE: "-1" }, "USERNAME_CHECK_RATE", /greater than 0/],
+    [{ USERNAME_CHECK_RATE: "fast" }, "USERNAME_CHECK_RATE", /USERNAME_CHECK_RATE="fast"/],
+    [{ USERNAME_CHECK_RATE: "1e3" }, "USERNAME_CHECK_RATE", /e\.g\. 0\.5/],
+    [{ USERNAME_CHECK_RATE: "200000" }, "USERNAME_CHECK_RATE", /at most 100000/],
+    [{ USERNAME_CHECK_BURST: "0" }, "USERNAME_CHECK_BURST", /from 1 to/],
+    [{ USERNAME_CHECK_BURST: "2.5" }, "USERNAME_CHECK_BURST", /whole number/],
   ];
   for (const [env, setting, message] of cases) {
     await t.step(`${setting}: ${JSON.stringify(Object.values(env)[0])}`, () => {
@@ -86,6 +97,15 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
       });
     });
   }
+});
+
+Deno.test("parseConfig() reads the username check's rate limit, flags first", () => {
+  const config = parseConfig({
+    env: { USERNAME_CHECK_RATE: "0.5", USERNAME_CHECK_BURST: "3" },
+    flags: { "username-check-burst": "7" },
+  });
+
+  assert.deepEqual(config.api.usernameCheck, { ratePerSecond: 0.5, burst: 7 });
 });
 
 Deno.test("parseConfig() names the flag when the bad value came from a flag", () => {

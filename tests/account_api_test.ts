@@ -22,14 +22,28 @@ import { waitFor } from "./support/wait_for.ts";
 const TOKEN = "test-token-0123456789abcdef";
 const POLICY = { random: cryptoRandom, protectedNames: protectedNames(), holdDays: 90 };
 
+/** Options of {@linkcode startApi}. */
+interface ApiOptions {
+  /** null turns writes off. */
+  token?: string | null;
+  maxBodyBytes?: number;
+  usernameCheckLimit?: { ratePerSecond: number; burst: number };
+}
+
 /** The account API on `db`, on a free port; `token: null` turns writes off. */
-async function startApi(db: TestDatabase, options: { token: string | null } = { token: TOKEN }) {
-  const token = options.token ?? undefined;
+async function startApi(db: TestDatabase, options: ApiOptions = {}) {
+  const token = options.token === undefined ? TOKEN : options.token ?? undefined;
   const kysely = createDatabase(db.url);
   const server = await startHttpServer({
     host: "127.0.0.1",
     port: 0,
-    routes: [accountRoute({ db: kysely, token, maxBodyBytes: 1_024, policy: POLICY })],
+    routes: [accountRoute({
+      db: kysely,
+      token,
+      maxBodyBytes: options.maxBodyBytes ?? 1_024,
+      policy: POLICY,
+      usernameCheckLimit: options.usernameCheckLimit,
+    })],
   });
   return {
     server,
@@ -55,7 +69,12 @@ async function call(
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
+  const retryAfter = response.headers.get("retry-after");
+  return {
+    status: response.status,
+    body: text ? JSON.parse(text) : null,
+    ...(retryAfter === null ? {} : { retryAfter }),
+  };
 }
 
 async function migrated(): Promise<TestDatabase> {
@@ -335,4 +354,195 @@ Deno.test("a sign-up racing the sync for one name: one owner, no error, verify p
   }
   const report = await verifyDatabase(db);
   assert.equal(report.ok, true, JSON.stringify(report));
+});
+
+const ANONYMOUS = { authorization: "" };
+
+Deno.test("a requested name that differs from a valid one only in ASCII case is that name", async (t) => {
+  await using db = await migrated();
+  await using api = await startApi(db);
+  let grace = "";
+
+  await t.step("POST folds the capitals: 201 with the lower-case form", async () => {
+    const created = await api.call("POST", "/v1/accounts", { username: "Newbie.One" });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.username, "newbie.one");
+    const other = await api.call("POST", "/v1/accounts", { username: "Grace_Hopper" });
+    assert.equal(other.body.username, "grace_hopper");
+    grace = other.body.public_id;
+  });
+
+  const refusals: [string, number, string[]][] = [
+    ["NEWBIE.ONE", 409, ["TAKEN"]],
+    ["newbie.ONE", 409, ["TAKEN"]],
+    ["ADMIN", 400, ["RESERVED"]],
+    ["Jürgen", 400, ["BAD_SHAPE"]], // non-ASCII letters are never folded
+    ["İnci", 400, ["BAD_SHAPE"]],
+  ];
+  for (const [name, status, reasons] of refusals) {
+    await t.step(`POST ${name}: ${status} ${reasons}`, async () => {
+      const refused = await api.call("POST", "/v1/accounts", { username: name });
+      assert.equal(refused.status, status);
+      assert.deepEqual(refused.body.error.reasons, reasons);
+    });
+  }
+
+  await t.step("PATCH folds the capitals; the same name in capitals changes nothing", async () => {
+    const renamed = await api.call("PATCH", `/v1/accounts/${grace}`, { username: "Amazing.Grace" });
+    assert.equal(renamed.status, 200);
+    assert.equal(renamed.body.username, "amazing.grace");
+    const same = await api.call("PATCH", `/v1/accounts/${grace}`, { username: "AMAZING.GRACE" });
+    assert.equal(same.status, 200);
+    assert.equal(same.body.username, "amazing.grace");
+    const taken = await api.call("PATCH", `/v1/accounts/${grace}`, { username: "NewBie.One" });
+    assert.equal(taken.status, 409);
+    assert.deepEqual(taken.body.error.reasons, ["TAKEN"]);
+    const history = await withClient(
+      db.url,
+      (c) => c.query("select old_username, new_username from identity.username_history"),
+    );
+    assert.deepEqual(history.rows, [{
+      old_username: "grace_hopper",
+      new_username: "amazing.grace",
+    }]);
+  });
+
+  const checks: [string, { available: boolean; reasons: string[]; first?: string }][] = [
+    ["NEWBIE.ONE", { available: false, reasons: ["TAKEN"] }],
+    ["Free.Name", { available: true, reasons: [], first: "free.name" }],
+    ["FREE_NAME_2", { available: true, reasons: [], first: "free_name_2" }],
+    ["free.name", { available: true, reasons: [] }],
+    ["Jürgen", { available: false, reasons: ["BAD_SHAPE"] }],
+  ];
+  for (const [name, expected] of checks) {
+    await t.step(`GET /v1/usernames/${name} answers about the folded name`, async () => {
+      const check = await api.call("GET", `/v1/usernames/${encodeURIComponent(name)}`);
+      assert.equal(check.status, 200);
+      assert.equal(check.body.available, expected.available);
+      assert.deepEqual(check.body.reasons, expected.reasons);
+      if (expected.first) assert.deepEqual(check.body.suggestions, [expected.first]);
+      else if (expected.available) assert.deepEqual(check.body.suggestions, []);
+    });
+  }
+});
+
+Deno.test("anonymous checks learn availability and policy reasons, never taken from held from look-alike", async (t) => {
+  await using db = await migrated();
+  await using api = await startApi(db);
+  const created = await api.call("POST", "/v1/accounts", { username: "ada_lovelace" });
+  await api.call("POST", "/v1/accounts", { username: "old_name" }).then((old) =>
+    api.call("PATCH", `/v1/accounts/${old.body.public_id}`, { username: "new_name" })
+  );
+  assert.equal(created.status, 201);
+  const cases: [string, string, string[], string[]][] = [
+    // what, name, reasons with the token, reasons without
+    ["taken", "ada_lovelace", ["TAKEN"], ["UNAVAILABLE"]],
+    ["taken, asked in capitals", "Ada_Lovelace", ["TAKEN"], ["UNAVAILABLE"]],
+    ["held", "old_name", ["HELD"], ["UNAVAILABLE"]],
+    ["a look-alike", "ada.1ovelace", ["LOOKALIKE"], ["UNAVAILABLE"]],
+    ["free", "grace_hopper", [], []],
+    ["too short", "a", ["TOO_SHORT"], ["TOO_SHORT"]],
+    ["reserved", "admin", ["RESERVED"], ["RESERVED"]],
+    ["number-like", "1.00", ["NUMBER_LIKE"], ["NUMBER_LIKE"]],
+  ];
+  for (const [what, name, withToken, withoutToken] of cases) {
+    await t.step(`${what}: ${withToken} with the token, ${withoutToken} without`, async () => {
+      const authenticated = await api.call("GET", `/v1/usernames/${name}`);
+      assert.equal(authenticated.status, 200);
+      assert.deepEqual(authenticated.body.reasons, withToken);
+      for (const headers of [ANONYMOUS, { authorization: "Bearer not-the-token-at-all" }]) {
+        const anonymous = await api.call("GET", `/v1/usernames/${name}`, undefined, headers);
+        assert.equal(anonymous.status, 200);
+        assert.deepEqual(Object.keys(anonymous.body).sort(), [
+          "available",
+          "reasons",
+          "suggestions",
+        ]);
+        assert.equal(anonymous.body.available, withToken.length === 0);
+        assert.deepEqual(anonymous.body.reasons, withoutToken);
+        assert.deepEqual(
+          anonymous.body.suggestions,
+          authenticated.body.suggestions.length > 0 ? anonymous.body.suggestions : [],
+        );
+      }
+    });
+  }
+});
+
+Deno.test("anonymous checks are rate-limited per client: 429 with Retry-After, then a token comes back", async (t) => {
+  await using db = await migrated();
+  await using api = await startApi(db, { usernameCheckLimit: { ratePerSecond: 5, burst: 3 } });
+  const anonymousCheck = () => api.call("GET", "/v1/usernames/grace_hopper", undefined, ANONYMOUS);
+
+  await t.step("a burst of 3 is answered, the 4th gets 429 and Retry-After", async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await anonymousCheck()).status, 200);
+    const limited = await anonymousCheck();
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.error.code, "rate_limited");
+    assert.equal(limited.retryAfter, "1");
+  });
+  await t.step("callers with the token are not limited", async () => {
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await api.call("GET", "/v1/usernames/grace_hopper")).status, 200);
+    }
+  });
+  await t.step("the bucket refills at the configured rate", async () => {
+    const started = Date.now();
+    await waitFor("a token", async () => (await anonymousCheck()).status === 200, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
+    // One token every 200 ms: well within the second Retry-After announced.
+    assert.ok(Date.now() - started <= 1_000, `${Date.now() - started} ms`);
+    assert.equal((await anonymousCheck()).status, 429);
+  });
+});
+
+Deno.test("display names from the API: NUL refused, controls removed, at most 256 code points", async (t) => {
+  await using db = await migrated();
+  await using api = await startApi(db, { maxBodyBytes: 16_384 });
+  const accepted: [string, string, string][] = [
+    ["bidi override and zero-width removed", "\u202EAda\u200B Love\u2066lace", "Ada Lovelace"],
+    ["a terminal escape removed whole", "\x1b[31mRed\x1b[0m", "Red"],
+    ["a line break becomes a space", "Ada\nLovelace", "Ada Lovelace"],
+    ["emoji sequences kept", "👩‍💻 dev", "👩‍💻 dev"],
+    ["256 astral code points", "😀".repeat(256), "😀".repeat(256)],
+    ["invisible characters do not count", "\u200B".repeat(100) + "x".repeat(256), "x".repeat(256)],
+  ];
+  for (const [what, displayName, stored] of accepted) {
+    await t.step(`${what}: 201`, async () => {
+      const created = await api.call("POST", "/v1/accounts", { display_name: displayName });
+      assert.equal(created.status, 201);
+      assert.equal(created.body.display_name, stored);
+      const { rows } = await withClient(
+        db.url,
+        (c) =>
+          c.query("select display_name from identity.accounts where public_id = $1", [
+            created.body.public_id,
+          ]),
+      );
+      assert.equal(rows[0].display_name, stored);
+    });
+  }
+  const refused: [string, string, string[]][] = [
+    ["NUL", "\u0000", ["CONTROL_CHAR"]],
+    ["NUL inside a name", "Ada\u0000Lovelace", ["CONTROL_CHAR"]],
+    ["257 code points", "x".repeat(257), ["TOO_LONG"]],
+    ["257 code points once cleaned", "\u202E" + "é".repeat(257), ["TOO_LONG"]],
+  ];
+  for (const [what, displayName, reasons] of refused) {
+    await t.step(`${what}: 400`, async () => {
+      const answer = await api.call("POST", "/v1/accounts", {
+        username: "someone_new",
+        display_name: displayName,
+      });
+      assert.equal(answer.status, 400);
+      assert.equal(answer.body.error.code, "invalid_display_name");
+      assert.deepEqual(answer.body.error.reasons, reasons);
+    });
+  }
+  await t.step("nothing refused was created", async () => {
+    const check = await api.call("GET", "/v1/usernames/someone_new");
+    assert.equal(check.body.available, true);
+  });
 });

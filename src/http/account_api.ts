@@ -27,6 +27,7 @@ export function openAccountApi(config: Config, identityUrl: string): AccountApi 
       db,
       token: config.api.token,
       maxBodyBytes: config.api.maxBodyBytes,
+      usernameCheckLimit: config.api.usernameCheck,
       policy: {
         random: cryptoRandom,
         protectedNames: protectedNames(config.protectedNames),

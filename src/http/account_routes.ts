@@ -1,6 +1,8 @@
 /**
  * The account API: thin handlers that parse (zod), authorize writes, run one account operation
  * in a transaction of its own, and answer JSON. Errors are `{ "error": { "code", "message" } }`.
+ * The username check is public: anonymous callers are rate-limited per address and learn
+ * whether a name is available and why the policy refuses it, never whether it is taken or held.
  */
 import type { Kysely, Transaction } from "kysely";
 import { z } from "zod";
@@ -12,11 +14,13 @@ import {
   deleteAccount,
   renameAccount,
   resolveAccount,
+  type UsernameCheck,
 } from "../apply/lifecycle/account_operations.ts";
 import type { Database } from "../db/database.ts";
 import { hasBearerToken } from "./bearer_token.ts";
-import type { Route } from "./http_server.ts";
+import type { RequestClient, Route } from "./http_server.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
+import { TokenBuckets } from "./rate_limit.ts";
 import { BodyError, readJsonBody } from "./request_body.ts";
 import { errorResponse, jsonResponse } from "./responses.ts";
 
@@ -27,11 +31,18 @@ export interface AccountRouteOptions {
   token?: string;
   maxBodyBytes: number;
   policy: AccountPolicy;
+  /** The token bucket of each anonymous client of the username check; none: no limit. */
+  usernameCheckLimit?: { ratePerSecond: number; burst: number };
 }
+
+/** What anonymous callers get instead of `TAKEN`, `HELD` or `LOOKALIKE`. */
+export const UNAVAILABLE = "UNAVAILABLE";
+const PRIVATE_REASONS: ReadonlySet<string> = new Set(["TAKEN", "HELD", "LOOKALIKE"]);
 
 const CreateBody = z.object({
   username: z.string().max(1_024).optional(),
-  display_name: z.string().max(200).nullable().optional(),
+  // Its length is the policy's to judge (256 code points once cleaned); the body limit bounds it.
+  display_name: z.string().nullable().optional(),
 }).strict();
 
 const RenameBody = z.object({ username: z.string().max(1_024) }).strict();
@@ -41,6 +52,7 @@ const USERNAME_PATH = /^\/v1\/usernames\/([^/]+)$/;
 
 /** The API's routes, as one route. */
 export function accountRoute(options: AccountRouteOptions): Route {
+  const limit = options.usernameCheckLimit && new TokenBuckets(options.usernameCheckLimit);
   const inTransaction = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
     options.db.transaction().execute(fn);
   const write = async (request: Request, run: () => Promise<Response>) => {
@@ -61,7 +73,26 @@ export function accountRoute(options: AccountRouteOptions): Route {
     return await answer(run);
   };
 
-  return async (request, url) => {
+  const check = async (request: Request, client: RequestClient, name: string) => {
+    const authenticated = options.token !== undefined &&
+      await hasBearerToken(request, options.token);
+    if (!authenticated && limit) {
+      const taken = limit.take(client.address);
+      if (!taken.allowed) {
+        const response = errorResponse(
+          429,
+          "rate_limited",
+          `Cannot check more names now: try again in ${taken.retryAfterSeconds} s`,
+        );
+        response.headers.set("retry-after", String(taken.retryAfterSeconds));
+        return response;
+      }
+    }
+    const answer = await inTransaction((trx) => checkUsername(trx, name, options.policy));
+    return jsonResponse(200, authenticated ? answer : anonymousView(answer));
+  };
+
+  return async (request, url, client) => {
     const { pathname } = url;
     const method = request.method;
     if (pathname === "/openapi.json") {
@@ -122,10 +153,7 @@ export function accountRoute(options: AccountRouteOptions): Route {
             "Cannot read the username: bad percent-encoding",
           );
         }
-        return jsonResponse(
-          200,
-          await inTransaction((trx) => checkUsername(trx, name, options.policy)),
-        );
+        return await check(request, client, name);
       });
     }
     return undefined;
@@ -145,6 +173,7 @@ async function answer(run: () => Promise<Response>): Promise<Response> {
 
 const STATUS: Record<AccountError["kind"], number> = {
   invalid_username: 400,
+  invalid_display_name: 400,
   username_unavailable: 409,
   not_found: 404,
   gone: 410,
@@ -154,8 +183,21 @@ const STATUS: Record<AccountError["kind"], number> = {
 function accountErrorResponse(error: AccountError): Response {
   const details = error.kind === "invalid_username" || error.kind === "username_unavailable"
     ? { reasons: error.reasons, suggestions: error.suggestions }
+    : error.kind === "invalid_display_name"
+    ? { reasons: error.reasons }
     : {};
   return errorResponse(STATUS[error.kind], error.kind, error.message, details);
+}
+
+/**
+ * A check as anonymous callers see it: taken, held (someone's recent name) and look-alike (of
+ * an existing name) all read `UNAVAILABLE`, so the check cannot list who has which name.
+ */
+function anonymousView(check: UsernameCheck): Omit<UsernameCheck, "reasons"> & {
+  reasons: string[];
+} {
+  if (!check.reasons.some((reason) => PRIVATE_REASONS.has(reason))) return check;
+  return { ...check, reasons: [UNAVAILABLE] };
 }
 
 function notAllowed(allow: string): Response {

@@ -5,10 +5,17 @@
 import { logger as serviceLogger } from "../telemetry/logging.ts";
 import { errorResponse } from "./responses.ts";
 
+/** Who sent a request, as the connection says (a proxy in front is the client). */
+export interface RequestClient {
+  /** The remote IP address (or the socket path). */
+  address: string;
+}
+
 /** Answers a request it owns, or returns undefined to let the next route try. */
 export type Route = (
   request: Request,
   url: URL,
+  client: RequestClient,
 ) => Response | undefined | Promise<Response | undefined>;
 
 /** A running server. */
@@ -62,11 +69,12 @@ function serve(options: HttpServerOptions, resolve: (server: HttpServer) => void
         },
       });
     },
-  }, async (request) => {
+  }, async (request, info) => {
     const url = new URL(request.url);
+    const client = { address: remoteAddress(info.remoteAddr) };
     try {
       for (const route of options.routes) {
-        const response = await route(request, url);
+        const response = await route(request, url, client);
         if (response !== undefined) return response;
       }
       return errorResponse(404, "not_found", `no route for ${request.method} ${url.pathname}`);
@@ -79,4 +87,9 @@ function serve(options: HttpServerOptions, resolve: (server: HttpServer) => void
       return errorResponse(500, "internal", "internal error");
     }
   });
+}
+
+function remoteAddress(address: Deno.Addr): string {
+  if (address.transport === "tcp" || address.transport === "udp") return address.hostname;
+  return "path" in address ? address.path : address.transport;
 }

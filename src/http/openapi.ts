@@ -56,12 +56,12 @@ export const OPENAPI_DOCUMENT = {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     schemas: { Account: account, Error: error },
     responses: Object.fromEntries(
-      [400, 401, 403, 404, 405, 409, 410, 413].map((code) => [
+      [400, 401, 403, 404, 405, 409, 410, 413, 429].map((code) => [
         `E${code}`,
         {
           description: {
             400:
-              "malformed JSON, an unknown or invalid field, or a username the policy refuses (with reasons and suggestions)",
+              "malformed JSON, an unknown or invalid field, a username the policy refuses (`invalid_username`, with reasons and suggestions), or a display name with NUL or longer than 256 code points once cleaned (`invalid_display_name`, reasons `CONTROL_CHAR` or `TOO_LONG`)",
             401: "no or wrong bearer token",
             403: "the write endpoints are off (no API_TOKEN)",
             404: "no account has this public ID",
@@ -70,6 +70,8 @@ export const OPENAPI_DOCUMENT = {
               "the username is taken, held or a look-alike (with suggestions), or the account mirrors a legacy user",
             410: "the account was deleted; its public ID is never reused",
             413: "the body is larger than API_MAX_BODY_BYTES",
+            429:
+              "`rate_limited`: this address checked names faster than USERNAME_CHECK_RATE per second (bursts of USERNAME_CHECK_BURST); the Retry-After header says in how many seconds to try again",
           }[code],
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         },
@@ -80,6 +82,8 @@ export const OPENAPI_DOCUMENT = {
     "/v1/accounts": {
       post: {
         summary: "Create an account with the requested username, or a generated one",
+        description:
+          "A username that differs from a valid one only in ASCII case is that name (`Newbie.One` creates `newbie.one`); non-ASCII letters are never folded. The display name is stored cleaned: control, bidi and invisible characters and terminal escapes removed (emoji sequences kept).",
         security: [{ bearer: [] }],
         requestBody: {
           content: {
@@ -89,7 +93,11 @@ export const OPENAPI_DOCUMENT = {
                 additionalProperties: false,
                 properties: {
                   username: { type: "string" },
-                  display_name: { type: ["string", "null"], maxLength: 200 },
+                  display_name: {
+                    type: ["string", "null"],
+                    description:
+                      "at most 256 code points once cleaned; NUL (U+0000) is refused, other controls, bidi and invisible characters are removed",
+                  },
                 },
               },
             },
@@ -152,6 +160,9 @@ export const OPENAPI_DOCUMENT = {
       parameters: [{ name: "name", in: "path", required: true, schema: { type: "string" } }],
       get: {
         summary: "Whether a new sign-up could have this username",
+        description:
+          "Answers about the name with its ASCII capitals folded; when that folded name is free and differs from the one asked, it is the first suggestion. With the bearer token, reasons include `TAKEN`, `HELD` (released recently) and `LOOKALIKE` (same skeleton as an existing name). Without it, those three all read `UNAVAILABLE`, so the check cannot tell who has which name; policy reasons (`TOO_SHORT`, `BAD_SHAPE`, `RESERVED`, `PROFANE`, `PROTECTED_LOOKALIKE`, `NUMBER_LIKE`…) are given to everyone. Anonymous checks are rate-limited per client address (token bucket: USERNAME_CHECK_RATE per second, bursts of USERNAME_CHECK_BURST).",
+        security: [{}, { bearer: [] }],
         responses: {
           200: {
             description: "the answer",
@@ -168,6 +179,9 @@ export const OPENAPI_DOCUMENT = {
                 },
               },
             },
+          },
+          429: {
+            $ref: "#/components/responses/E429",
           },
         },
       },

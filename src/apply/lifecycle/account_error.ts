@@ -4,6 +4,7 @@ import type { ReasonCode } from "../../policy/mod.ts";
 /** What went wrong, in words the API maps to status codes. */
 export type AccountErrorKind =
   | "invalid_username"
+  | "invalid_display_name"
   | "username_unavailable"
   | "not_found"
   | "gone"

@@ -6,15 +6,18 @@
 import { sql, type Transaction } from "kysely";
 import type { Database } from "../../db/database.ts";
 import {
+  DISPLAY_NAME_MAX_CODE_POINTS,
   fallbackUsername,
   generatePublicId,
   isWellFormedPublicId,
   type ProtectedNames,
   type RandomSource,
   type ReasonCode,
+  sanitizeDisplayName,
   usernameSkeleton,
   validateUsername,
 } from "../../policy/mod.ts";
+import { asciiLowerCase } from "../../policy/repair_username.ts";
 import { TOMBSTONE_ATTEMPTS, tombstoneUsername } from "../tombstone_username.ts";
 import { AccountError } from "./account_error.ts";
 import { lockLookalikes, nameConflicts } from "./name_conflicts.ts";
@@ -47,12 +50,17 @@ export interface UsernameCheck {
 const GENERATION_ATTEMPTS = 20;
 const PUBLIC_ID_ATTEMPTS = 5;
 
-/** Creates a native account (no legacy id) with the requested name, or a generated one. */
+/**
+ * Creates a native account (no legacy id) with the requested name (ASCII capitals folded), or a
+ * generated one. Its display name is cleaned by the policy; one with NUL, or longer than 256 code
+ * points once cleaned, is refused.
+ */
 export async function createAccount(
   trx: Transaction<Database>,
   input: { username?: string; displayName?: string | null },
   policy: AccountPolicy,
 ): Promise<PublicAccount> {
+  const displayName = input.displayName == null ? null : acceptableDisplayName(input.displayName);
   const username = input.username === undefined
     ? await generateName(trx, policy)
     : await claimableName(trx, input.username, policy);
@@ -65,7 +73,7 @@ export async function createAccount(
         username,
         username_skeleton: usernameSkeleton(username),
         username_source: input.username === undefined ? "generated" : "requested",
-        display_name: input.displayName ?? null,
+        display_name: displayName,
       }).returning(["public_id", "username", "username_source", "display_name"])
         .executeTakeFirstOrThrow();
       await sql`release savepoint create_account`.execute(trx);
@@ -90,7 +98,7 @@ export async function renameAccount(
   policy: AccountPolicy,
 ): Promise<PublicAccount> {
   const account = await liveAccount(trx, publicId, { forUpdate: true });
-  if (newUsername === account.username) return publicView(account);
+  if (asciiLowerCase(newUsername) === account.username) return publicView(account);
   const username = await claimableName(trx, newUsername, policy, account.account_id);
   await hold(trx, account.username, account.account_id, "renamed", policy.holdDays);
   await unhold(trx, username);
@@ -168,22 +176,28 @@ export async function checkUsername(
   policy: AccountPolicy,
 ): Promise<UsernameCheck> {
   try {
-    await claimableName(trx, name, policy, undefined, { lock: false });
-    return { available: true, reasons: [], suggestions: [] };
+    const claimable = await claimableName(trx, name, policy, undefined, { lock: false });
+    // Asked with capitals, the answer is about the folded name, offered first.
+    return { available: true, reasons: [], suggestions: claimable === name ? [] : [claimable] };
   } catch (error) {
     if (!(error instanceof AccountError)) throw error;
     return { available: false, reasons: error.reasons, suggestions: error.suggestions };
   }
 }
 
-/** `name` if the policy allows it and it is free for `accountId` (none: a new account). */
+/**
+ * `name` if the policy allows it and it is free for `accountId` (none: a new account). A name
+ * that differs from a valid one only in ASCII case is that name (`Newbie.One` is `newbie.one`),
+ * as the migration's exact tier has it; non-ASCII letters are never case-folded.
+ */
 async function claimableName(
   trx: Transaction<Database>,
-  name: string,
+  requested: string,
   policy: AccountPolicy,
   accountId?: string,
   options: { lock: boolean } = { lock: true },
 ): Promise<string> {
+  const name = asciiLowerCase(requested);
   const validation = validateUsername(name, policy);
   if (!validation.valid) {
     throw new AccountError("invalid_username", `Cannot use username: ${validation.reasons}`, {
@@ -195,6 +209,26 @@ async function claimableName(
   const conflict = (await nameConflicts(trx, [name], { accountId, lookalikes: true })).get(name);
   if (conflict) throw await unavailable(trx, name, [conflict], policy, accountId);
   return name;
+}
+
+/** The display name to store for `raw`, cleaned; refused with NUL or when too long. */
+function acceptableDisplayName(raw: string): string {
+  if (raw.includes("\u0000")) {
+    throw new AccountError(
+      "invalid_display_name",
+      "Cannot use display_name: it contains NUL (U+0000)",
+      { reasons: ["CONTROL_CHAR"] },
+    );
+  }
+  const { text, reasons } = sanitizeDisplayName(raw);
+  if (reasons.includes("DISPLAY_NAME_TRUNCATED")) {
+    throw new AccountError(
+      "invalid_display_name",
+      `Cannot use display_name: it is longer than ${DISPLAY_NAME_MAX_CODE_POINTS} characters once cleaned`,
+      { reasons: ["TOO_LONG"] },
+    );
+  }
+  return text;
 }
 
 async function unavailable(
