@@ -9,6 +9,7 @@ import { syncCommand } from "./commands/sync.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { deadLettersCommand } from "./commands/dead_letters.ts";
+import { namesRejudgeCommand } from "./commands/names_rejudge.ts";
 import { closeLogging, setupLogging } from "./telemetry/logging.ts";
 import type { Config } from "./config.ts";
 
@@ -38,6 +39,10 @@ const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: s
   "dead-letters": {
     run: deadLettersCommand,
     help: "list changes that failed to apply, as JSON (--retry applies them again first)",
+  },
+  "names:rejudge": {
+    run: namesRejudgeCommand,
+    help: "dry run, changes nothing: list existing names the current policy would refuse (JSON)",
   },
 };
 

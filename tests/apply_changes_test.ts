@@ -378,6 +378,102 @@ Deno.test("a legacy rename re-claims the name and holds the old one", async (t) 
   });
 });
 
+Deno.test("a legacy claim that looks like another active account's name is refused, as a sign-up is", async (t) => {
+  await using db = await identityDatabase();
+  // A native account, as the API creates it.
+  await withClient(db.url, (client) =>
+    client.query(
+      `insert into identity.accounts (public_id, username, username_skeleton, username_source)
+       values ('BBBBBBBBBBBBBBBB', 'bob', $1, 'requested')`,
+      [usernameSkeleton("bob")],
+    ));
+  await apply(db, [
+    upsert("2", "0/100", { username: "carl" }),
+    upsert("3", "0/100", { username: "jo.ann" }),
+  ]);
+
+  await t.step("an insert gets a fallback and a LOOKALIKE report row", async () => {
+    const stats = await apply(db, [upsert("1", "0/200", { username: "b0b" })]);
+    assert.deepEqual(stats, counts({ inserted: 1 }));
+    assert.match((await account(db, "1"))!.username, /^b0b_\d{4}$/);
+    assert.deepEqual(
+      (await reports(db, "1")).map((r) => [r.decision, r.tier, r.reasons, r.raw]),
+      [["fallback", "exact", ["LOOKALIKE"], "b0b"]],
+    );
+  });
+
+  await t.step("a rename keeps the current name and says why", async () => {
+    const stats = await apply(db, [upsert("2", "0/300", { username: "b.o.b" })]);
+    assert.deepEqual(stats, counts({ renameRefused: 1 }));
+    assert.equal((await account(db, "2"))!.username, "carl");
+    assert.deepEqual(
+      (await reports(db, "2")).map((r) => [r.decision, r.reasons, r.username]),
+      [["kept", ["LOOKALIKE"], "carl"]],
+    );
+  });
+
+  await t.step("a rename to a look-alike of the account's own name is allowed", async () => {
+    const stats = await apply(db, [upsert("3", "0/400", { username: "joann" })]);
+    assert.deepEqual(stats, counts({ renamed: 1 }));
+    assert.equal((await account(db, "3"))!.username, "joann");
+    assert.deepEqual(await reports(db, "3"), []);
+  });
+
+  await t.step("within one batch, the first claim of a skeleton wins", async () => {
+    const stats = await apply(db, [
+      upsert("4", "0/500", { username: "zed" }),
+      upsert("5", "0/500", { username: "z.e.d" }),
+    ]);
+    assert.deepEqual(stats, counts({ inserted: 2 }));
+    assert.equal((await account(db, "4"))!.username, "zed");
+    assert.match((await account(db, "5"))!.username, /^z\.e\.d_\d{4}$/);
+    assert.deepEqual((await reports(db, "5"))[0]!.reasons, ["LOOKALIKE"]);
+  });
+
+  await t.step("a name freed in the same batch may be looked like again", async () => {
+    const stats = await apply(db, [
+      remove("4", "0/600"),
+      upsert("6", "0/600", { username: "z_e_d" }),
+    ]);
+    assert.deepEqual(stats, counts({ deleted: 1, inserted: 1 }));
+    // "zed" is on hold, but only the name itself is held; its look-alike is free once it is gone.
+    assert.equal((await account(db, "6"))!.username, "z_e_d");
+  });
+
+  await t.step("and the account that took it is looked like in turn", async () => {
+    const stats = await apply(db, [upsert("7", "0/700", { username: "ze.d" })]);
+    assert.deepEqual(stats, counts({ inserted: 1 }));
+    assert.match((await account(db, "7"))!.username, /^ze\.d_\d{4}$/);
+    assert.deepEqual((await reports(db, "7"))[0]!.reasons, ["LOOKALIKE"]);
+  });
+});
+
+Deno.test("a report row says which protected name a refused candidate resembled", async () => {
+  await using db = await identityDatabase();
+  await apply(db, [
+    upsert("1", "0/100", { username: "supp0rt" }),
+    upsert("2", "0/100", { username: "ivy" }),
+  ]);
+  await apply(db, [upsert("2", "0/200", { username: "adm1n" })]);
+  const rows = await query<
+    { legacy_id: string; decision: string; reasons: string[]; resembles: string | null }
+  >(
+    db,
+    `select legacy_id, decision, reasons, resembles from identity.migration_report
+     order by report_id`,
+  );
+  assert.deepEqual(rows, [
+    {
+      legacy_id: "1",
+      decision: "fallback",
+      reasons: ["PROTECTED_LOOKALIKE"],
+      resembles: "support",
+    },
+    { legacy_id: "2", decision: "kept", reasons: ["PROTECTED_LOOKALIKE"], resembles: "admin" },
+  ]);
+  assert.equal((await account(db, "2"))!.username, "ivy");
+});
+
 Deno.test("with no hold period, two accounts can swap names within one batch", async () => {
   await using db = await identityDatabase();
   const noHold = options({ holdDays: 0 });

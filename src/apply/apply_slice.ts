@@ -50,15 +50,21 @@ export async function applySlice(
     random: options.random,
   });
   const publicIds = lookups.newLegacyIds.map(() => generatePublicId(options.random));
+  // The slice's own accounts are judged by the planner as they change.
+  const exceptAccounts = [...accounts.values()].map((account) => account.accountId);
   const found = await readNameClaims(client, {
     names: lookups.names,
     publicIds,
     newAccounts: publicIds.length,
     createdAts: lookups.createdAts,
+    skeletons: lookups.skeletons,
+    exceptAccounts,
   });
   await redrawTakenPublicIds(client, publicIds, found.takenPublicIds, options);
   const claims = new Map<string, NameClaim>(found.claims);
   const checked = new Set(lookups.names);
+  const lookalikes = new Set(found.lookalikes);
+  const checkedSkeletons = new Set(lookups.skeletons);
   const fresh = new Map(
     lookups.newLegacyIds.map((legacyId, i) => [
       legacyId,
@@ -68,15 +74,29 @@ export async function applySlice(
   let plan: Plan;
   for (let round = 1;; round++) {
     plan = planChanges(
-      { changes, accounts, applies, claims, checked, fresh, draws, candidates },
+      {
+        changes,
+        accounts,
+        applies,
+        claims,
+        checked,
+        lookalikes,
+        checkedSkeletons,
+        fresh,
+        draws,
+        candidates,
+      },
       options,
     );
-    if (plan.unverified.size === 0) break;
+    if (plan.unverified.size === 0 && plan.unverifiedSkeletons.size === 0) break;
     const names = [...plan.unverified];
-    const more = await readNameClaims(client, { names });
+    const skeletons = [...plan.unverifiedSkeletons];
+    const more = await readNameClaims(client, { names, skeletons, exceptAccounts });
     for (const name of names) checked.add(name);
-    if (more.claims.size === 0) break;
+    for (const skeleton of skeletons) checkedSkeletons.add(skeleton);
+    if (more.claims.size === 0 && more.lookalikes.size === 0) break;
     for (const [name, claim] of more.claims) claims.set(name, claim);
+    for (const skeleton of more.lookalikes) lookalikes.add(skeleton);
     if (round === MAX_ROUNDS) {
       throw new Error(
         `Cannot plan ${changes.length} changes: names drawn were still taken after ${MAX_ROUNDS} rounds`,

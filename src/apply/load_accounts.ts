@@ -96,9 +96,9 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
   );
   await client.query(
     `insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
-       username, source, source_lsn)
+       username, source, source_lsn, resembles)
      select s.legacy_id, s.raw_value, (array['exact', 'normalized', 'derived'])[s.tier],
-            n.decision, n.reasons, n.username, 'snapshot', s.source_lsn
+            n.decision, n.reasons, n.username, 'snapshot', s.source_lsn, s.resembles
      from identity.snapshot_names n
      join identity.snapshot_rows s on s.legacy_id = n.legacy_id and s.slot_name = n.slot_name
      ${

@@ -32,6 +32,8 @@ export interface NameDecision {
   /** What a fallback may be built from; null when nothing may be. */
   base: string | null;
   reasons: ReasonCode[];
+  /** The protected name the value resembled, when that is why it has no candidate. */
+  resembles: string | null;
   /** The legacy value as read. */
   username: string | null;
   /** The legacy value, escaped for the report. */
@@ -62,6 +64,7 @@ export function decideName(change: AccountChange, options: DecideNameOptions): N
     skeleton: isCandidate ? usernameSkeleton(decision.username) : null,
     base: decision.base,
     reasons: decision.reasons,
+    resembles: decision.kind === "none" ? decision.resembles ?? null : null,
     username: change.username ?? null,
     rawValue: escapeReportValue(change.username),
     displayName: change.displayName ?? null,

@@ -52,6 +52,8 @@ export interface ReportRow {
   reasons: ReasonCode[];
   username: string;
   sourceLsn: string;
+  /** The protected name the candidate resembled, when that is why it was refused. */
+  resembles: string | null;
 }
 
 /** What a slice will write. */
@@ -69,6 +71,8 @@ export interface Plan {
   reports: ReportRow[];
   /** Names used without having been looked up (fallbacks, tombstone names). */
   unverified: Set<string>;
+  /** Skeletons judged without having been looked up. */
+  unverifiedSkeletons: Set<string>;
 }
 
 /** Everything the planner knows before it starts. */
@@ -82,6 +86,10 @@ export interface PlanInput {
   claims: ReadonlyMap<string, NameClaim>;
   /** Every name looked up; one of them missing from `claims` is free. */
   checked: ReadonlySet<string>;
+  /** Skeletons of an active account outside the slice: a new claim of one is a look-alike. */
+  lookalikes: ReadonlySet<string>;
+  /** Every skeleton looked up; one missing from `lookalikes` has no active account outside. */
+  checkedSkeletons: ReadonlySet<string>;
   /** Account id and public ID for each legacy id the slice may create. */
   fresh: ReadonlyMap<string, { accountId: string; publicId: string }>;
   /** Fallback draws by change and attempt, kept across rounds so that the rounds converge. */
@@ -127,12 +135,16 @@ class SlicePlanner {
   readonly #holdWrites = new Map<string, HoldWrite | null>();
   readonly #reports: ReportRow[] = [];
   readonly #unverified = new Set<string>();
+  readonly #unverifiedSkeletons = new Set<string>();
+  /** Legacy ids of the slice's accounts by every skeleton they had; checked again on use. */
+  readonly #skeletons = new Map<string, Set<string>>();
 
   constructor(input: PlanInput, options: PlanOptions) {
     this.#input = input;
     this.#options = options;
     for (const account of input.accounts.values()) {
       this.#drafts.set(account.legacyId, { ...account, isNew: false, touched: false });
+      this.#indexSkeleton(account.usernameSkeleton, account.legacyId);
       this.#names.set(account.username, {
         owner: account.accountId,
         holder: null,
@@ -162,6 +174,7 @@ class SlicePlanner {
       unheld,
       reports: this.#reports,
       unverified: this.#unverified,
+      unverifiedSkeletons: this.#unverifiedSkeletons,
     };
   }
 
@@ -226,7 +239,8 @@ class SlicePlanner {
     const tier = candidate.kind === "candidate" ? candidate.tier : null;
     let reasons = candidate.reasons;
     if (candidate.kind === "candidate") {
-      const lost = this.#conflict(candidate.username, draft.accountId);
+      const lost = this.#conflict(candidate.username, draft.accountId) ??
+        this.#lookalike(candidate.username, draft.accountId);
       if (lost === null) {
         this.#take(candidate.username, draft, candidate.tier);
         if (candidate.tier !== "exact") this.#report(draft, change, tier, "claimed", reasons);
@@ -235,14 +249,14 @@ class SlicePlanner {
       reasons = sortReasons([...reasons, lost]);
     }
     this.#take(this.#fallback(candidate.base, draft, index), draft, "generated");
-    this.#report(draft, change, tier, "fallback", reasons);
+    this.#report(draft, change, tier, "fallback", reasons, resemblesOf(candidate));
   }
 
   /** A legacy rename of an active account: re-claim, or keep the name and say why. */
   #rename(draft: AccountDraft, change: AccountChange): ChangeOutcome {
     const candidate = this.#candidate(change.username);
     if (candidate.kind === "none") {
-      this.#report(draft, change, null, "kept", candidate.reasons);
+      this.#report(draft, change, null, "kept", candidate.reasons, resemblesOf(candidate));
       return "renameRefused";
     }
     if (candidate.username === draft.username) {
@@ -252,7 +266,8 @@ class SlicePlanner {
       }
       return "mirrored";
     }
-    const lost = this.#conflict(candidate.username, draft.accountId);
+    const lost = this.#conflict(candidate.username, draft.accountId) ??
+      this.#lookalike(candidate.username, draft.accountId);
     if (lost !== null) {
       const reasons = sortReasons([...candidate.reasons, lost]);
       this.#report(draft, change, candidate.tier, "kept", reasons);
@@ -321,12 +336,37 @@ class SlicePlanner {
     return null;
   }
 
+  /**
+   * "LOOKALIKE" when `name` has the skeleton of another active account's username, as for an API
+   * sign-up: a new legacy claim may not look like someone else. Claims already made stay.
+   */
+  #lookalike(name: string, accountId: string): "LOOKALIKE" | null {
+    const skeleton = usernameSkeleton(name);
+    if (!this.#input.checkedSkeletons.has(skeleton)) this.#unverifiedSkeletons.add(skeleton);
+    if (this.#input.lookalikes.has(skeleton)) return "LOOKALIKE";
+    for (const legacyId of this.#skeletons.get(skeleton) ?? []) {
+      const other = this.#drafts.get(legacyId)!;
+      if (
+        other.accountId !== accountId && other.status === "active" &&
+        other.usernameSkeleton === skeleton
+      ) return "LOOKALIKE";
+    }
+    return null;
+  }
+
+  #indexSkeleton(skeleton: string, legacyId: string): void {
+    let ids = this.#skeletons.get(skeleton);
+    if (ids === undefined) this.#skeletons.set(skeleton, ids = new Set());
+    ids.add(legacyId);
+  }
+
   #take(name: string, draft: AccountDraft, source: string): void {
     // A name in use is never also on hold: its own or an expired hold goes.
     if (this.#claimOf(name).holder !== null) this.#holdWrites.set(name, null);
     this.#names.set(name, { owner: draft.accountId, holder: null, holdActive: false });
     draft.username = name;
     draft.usernameSkeleton = usernameSkeleton(name);
+    this.#indexSkeleton(draft.usernameSkeleton, draft.legacyId);
     draft.usernameSource = source;
     draft.touched = true;
   }
@@ -348,6 +388,7 @@ class SlicePlanner {
     tier: UsernameTier | null,
     decision: ReportRow["decision"],
     reasons: ReasonCode[],
+    resembles: string | null = null,
   ): void {
     this.#reports.push({
       legacyId: draft.legacyId,
@@ -357,8 +398,14 @@ class SlicePlanner {
       reasons,
       username: draft.username,
       sourceLsn: change.lsn,
+      resembles,
     });
   }
+}
+
+/** The protected name a refused candidate resembled, if that is why. */
+function resemblesOf(candidate: UsernameCandidate): string | null {
+  return candidate.kind === "none" ? candidate.resembles ?? null : null;
 }
 
 /** Whether `draft` differs from `stored` in mirrored values only: a narrower write suffices. */

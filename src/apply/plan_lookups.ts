@@ -3,15 +3,22 @@
  * tombstone names it may give, and the legacy ids it may create accounts for. It errs on the
  * side of looking up too much; a name it misses is still checked, one round later.
  */
-import type { ProtectedNames, RandomSource, UsernameCandidate } from "../policy/mod.ts";
+import {
+  type ProtectedNames,
+  type RandomSource,
+  type UsernameCandidate,
+  usernameSkeleton,
+} from "../policy/mod.ts";
 import type { AccountChange } from "./account_change.ts";
 import { candidateOf, tombstoneDraw } from "./plan_changes.ts";
 import { escapeReportValue } from "./report_value.ts";
 import type { StoredAccount } from "./stored_account.ts";
 
-/** Names to look up, legacy ids without an account, creation times to parse. */
+/** Names and skeletons to look up, legacy ids without an account, creation times to parse. */
 export interface SliceLookups {
   names: string[];
+  /** Skeletons of the candidates: another active account with one makes a look-alike. */
+  skeletons: string[];
   newLegacyIds: string[];
   /** Creation times of the changes that pass the LSN guard. */
   createdAts: string[];
@@ -36,6 +43,7 @@ export function planLookups(
     changesPerId.set(change.legacyId, (changesPerId.get(change.legacyId) ?? 0) + 1);
   }
   const names = new Set<string>();
+  const skeletons = new Set<string>();
   const newLegacyIds = new Set<string>();
   const createdAts = new Set<string>();
   for (const [index, change] of changes.entries()) {
@@ -55,7 +63,15 @@ export function planLookups(
         escapeReportValue(change.username) !== stored.legacyUsername);
     if (!judged) continue;
     const candidate = candidateOf(change.username, options.candidates, options.protectedNames);
-    if (candidate.kind === "candidate") names.add(candidate.username);
+    if (candidate.kind === "candidate") {
+      names.add(candidate.username);
+      skeletons.add(usernameSkeleton(candidate.username));
+    }
   }
-  return { names: [...names], newLegacyIds: [...newLegacyIds], createdAts: [...createdAts] };
+  return {
+    names: [...names],
+    skeletons: [...skeletons],
+    newLegacyIds: [...newLegacyIds],
+    createdAts: [...createdAts],
+  };
 }

@@ -26,6 +26,10 @@ export interface ClaimsLookup {
   newAccounts?: number;
   /** Legacy creation times to parse as timestamptz; one that does not fails the query. */
   createdAts?: readonly (string | null)[];
+  /** Skeletons to look for among active accounts other than `exceptAccounts`. */
+  skeletons?: readonly string[];
+  /** Account ids whose own skeletons do not count (the slice tracks them itself). */
+  exceptAccounts?: readonly string[];
 }
 
 /** The answer; a name without an entry in `claims` is free. */
@@ -33,6 +37,8 @@ export interface Claims {
   claims: Map<string, NameClaim>;
   takenPublicIds: Set<string>;
   accountIds: string[];
+  /** The skeletons looked up that an active account (not excepted) has. */
+  lookalikes: Set<string>;
 }
 
 /** Looks up `lookup` in one query. */
@@ -44,6 +50,7 @@ export async function readNameClaims(
     claims: [string, string | null, string | null, boolean][];
     taken_public_ids: string[];
     account_ids: string[];
+    lookalikes: string[];
   }>(
     `select
        (select coalesce(json_agg(json_build_array(n.name, a.account_id::text, h.account_id::text,
@@ -58,8 +65,19 @@ export async function readNameClaims(
        array(select nextval((select pg_get_serial_sequence('identity.accounts', 'account_id'))
                             ::regclass)::text
              from generate_series(1, $3)) as account_ids,
-       cardinality($4::timestamptz[]) as created_ats`,
-    [lookup.names, lookup.publicIds ?? [], lookup.newAccounts ?? 0, lookup.createdAts ?? []],
+       cardinality($4::timestamptz[]) as created_ats,
+       array(select k from unnest($5::text[]) as k
+             where exists (select 1 from identity.accounts a
+                           where a.username_skeleton = k and a.status = 'active'
+                             and a.account_id <> all($6::bigint[]))) as lookalikes`,
+    [
+      lookup.names,
+      lookup.publicIds ?? [],
+      lookup.newAccounts ?? 0,
+      lookup.createdAts ?? [],
+      lookup.skeletons ?? [],
+      lookup.exceptAccounts ?? [],
+    ],
   );
   const row = rows[0]!;
   return {
@@ -68,5 +86,6 @@ export async function readNameClaims(
     ),
     takenPublicIds: new Set(row.taken_public_ids),
     accountIds: row.account_ids,
+    lookalikes: new Set(row.lookalikes),
   };
 }

@@ -5,7 +5,7 @@ import type { NameDecision } from "./name_decision.ts";
 
 const COLUMNS = `identity.snapshot_rows (slot_name, range_no, legacy_id, legacy_int, tier,
   candidate, skeleton, base, reasons, raw_value, display_name, legacy_created_at, public_id,
-  source_lsn, username)`;
+  source_lsn, username, resembles)`;
 
 /** Adds decisions read from range `rangeNo` to `identity.snapshot_rows`, with one COPY. */
 export async function stageDecisions(
@@ -32,6 +32,7 @@ export async function stageDecisions(
       d.publicId,
       d.sourceLsn,
       d.username,
+      d.resembles,
     ]),
   );
 }

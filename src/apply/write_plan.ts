@@ -39,14 +39,14 @@ export async function writePlan(
   if (plan.reports.length > 0) {
     await client.query(
       `insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
-         username, source, source_lsn)
+         username, source, source_lsn, resembles)
        select r.legacy_id, r.raw_value, r.tier, r.decision,
               coalesce(string_to_array(nullif(r.reasons, ''), ','), '{}'), r.username, 'stream',
-              r.source_lsn
+              r.source_lsn, r.resembles
        from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                   $7::pg_lsn[])
+                   $7::pg_lsn[], $8::text[])
          with ordinality as r(legacy_id, raw_value, tier, decision, reasons, username, source_lsn,
-                              n)
+                              resembles, n)
        order by r.n`,
       [
         plan.reports.map((r) => r.legacyId),
@@ -56,6 +56,7 @@ export async function writePlan(
         plan.reports.map((r) => r.reasons.join(",")),
         plan.reports.map((r) => r.username),
         plan.reports.map((r) => r.sourceLsn),
+        plan.reports.map((r) => r.resembles),
       ],
     );
   }

@@ -51,8 +51,8 @@ export async function countSnapshot(
 
 /**
  * Writes one JSON line per staged account to `path`: legacy id, the escaped
- * raw value, the decision (`exact`, `claimed` or `fallback`), tier, reasons and
- * the username decided. Streams through a cursor inside a transaction.
+ * raw value, the decision (`exact`, `claimed` or `fallback`), tier, reasons,
+ * the username decided and, for a look-alike of a protected name, which one. Streams through a cursor inside a transaction.
  */
 export async function writeDecisionReport(
   client: pg.ClientBase,
@@ -68,7 +68,8 @@ export async function writeDecisionReport(
       `declare decisions no scroll cursor for
        select s.legacy_id, s.raw_value, n.username, n.username_source,
               (array['exact', 'normalized', 'derived'])[s.tier] as tier, n.decision,
-              case when n.decision = 'exact' then '{}' else n.reasons end as reasons
+              case when n.decision = 'exact' then '{}' else n.reasons end as reasons,
+              s.resembles
        from identity.snapshot_rows s
        left join identity.snapshot_names n
          on n.legacy_id = s.legacy_id and n.slot_name = s.slot_name
@@ -88,6 +89,7 @@ export async function writeDecisionReport(
           reasons: r.reasons,
           username: r.username,
           username_source: r.username_source,
+          ...(r.resembles !== null && { resembles: r.resembles }),
         })
       );
       await file.write(encoder.encode(lines.join("\n") + "\n"));

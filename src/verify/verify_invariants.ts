@@ -60,7 +60,7 @@ export const DEFAULT_BATCH_SIZE = 10_000;
 
 /**
  * Checks every invariant: each legacy row has exactly one account; each active legacy account
- * still has its legacy row; every username is valid and unique; every public ID well-formed and
+ * still has its legacy row; every username well-formed and unique; every public ID well-formed and
  * unique; every renamed legacy account has a report row; the immutability triggers are in place.
  *
  * @throws {VerifyError} when the legacy table or the identity schema is not there.
