@@ -20,7 +20,7 @@ export function profanityForms(): Map<string, string[]> {
   );
 }
 
-/** The rows English (gated), all languages (gated) and each language (printed only). */
+/** The rows English (gated), all languages (gated) and each other language (printed only). */
 export function profanityRows(
   forms: Map<string, string[]>,
   options: UsernameCandidateOptions,
@@ -46,6 +46,9 @@ export function profanityRows(
       95,
     ),
     rowFor("profanity refused: all languages", all, 80),
-    ...[...forms].map(([language, names]) => rowFor(`profanity refused: ${language}`, names, null)),
+    // English has its own row above.
+    ...[...forms].filter(([language]) => language !== "en").map(([language, names]) =>
+      rowFor(`profanity refused: ${language}`, names, null)
+    ),
   ];
 }
