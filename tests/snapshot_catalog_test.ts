@@ -62,8 +62,8 @@ const CATALOG: [string, string | null, string | RegExp][] = [
   ["27", "\u3164", GENERATED],
   ["28", "bo\u00A0b", "bo_b"],
   ["28", "john smith", "john_smith"],
-  ["29", "bob'; DROP TABLE users;--", "bob_drop_table_users"],
-  ["30", "<script>alert(1)</script>", "script_alert_1_script"],
+  ["29", "bob'; DROP TABLE users;--", GENERATED], // code-shaped: never a name of its words
+  ["30", "<script>alert(1)</script>", GENERATED], // markup, likewise
   ["31", "12345", GENERATED],
   ["32", "0", GENERATED],
   ["32", "ab", fallbackOf("ab")],
@@ -108,6 +108,25 @@ const CATALOG: [string, string | null, string | RegExp][] = [
     i % 2 ? "Alex" : "ALEX",
     fallbackOf("alex"),
   ]),
+  // Safe names (issue 12), through the snapshot: each evasion class gets a generated fallback.
+  ["S1", "adm1n", GENERATED], // digits for letters
+  ["S1", "r00t", GENERATED],
+  ["S1", "5upport", GENERATED],
+  ["S2", "adrnin", GENERATED], // letter pairs read as one
+  ["S3", "admin_team", GENERATED], // affixes around a protected name
+  ["S3", "official.support", GENERATED],
+  ["S3", "admin1", GENERATED], // trailing digits
+  ["S4", "suppport", GENERATED], // letters repeated
+  ["S5", "@dmin", GENERATED], // a symbol read as a letter, before repair
+  ["S6", "10.0.0.1", GENERATED], // number-like
+  ["S6", "0xffffffff", GENERATED],
+  ["S7", "constructor", GENERATED], // runtime sentinels
+  ["S7", "localhost", GENERATED], // infrastructure
+  ["S8", "<body onload=alert('xss')>", GENERATED], // payload-shaped
+  ["S8", "/etc/passwd%00", GENERATED],
+  ["S9", "\x1b[31mwalter\x1b[0m", "walter"], // terminal escapes removed whole
+  ["S10", "user_bcdghjkmnp", GENERATED], // the system's namespace
+  ["S11", "degroot", "degroot"], // an ordinary name that contains a protected one stays
 ];
 
 Deno.test("the snapshot gives every catalog case the catalog's decision", async () => {
@@ -161,6 +180,8 @@ Deno.test("the snapshot gives every catalog case the catalog's decision", async 
   assert.ok(reasonsOf("Stra\u00dfe")!.includes("TAKEN_BY_OLDER"));
   assert.ok(reasonsOf("bob@example.com")!.includes("EMAIL_SHAPED"));
   assert.ok(reasonsOf(null)!.includes("MISSING"));
+  assert.ok(reasonsOf("bob'; DROP TABLE users;--")!.includes("CODE_LIKE"));
+  assert.ok(reasonsOf("<script>alert(1)</script>")!.includes("MARKUP"));
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
 });
