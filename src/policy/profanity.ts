@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Automaton, buildAutomaton, step } from "./profanity_automaton.ts";
+import { type Automaton, buildAutomaton } from "./profanity_automaton.ts";
 import { FOLD_TABLE, NOT_WORD, type Reading } from "./profanity_fold.ts";
 import { buildTermTable, MatchKind, type ProfanityTerm } from "./profanity_terms.ts";
 
@@ -72,13 +72,15 @@ function fold(text: string, reading: Reading): number {
     while (lead < end && isDigit(text.charCodeAt(lead))) lead++;
     let trail = end;
     while (trail > lead && isDigit(text.charCodeAt(trail - 1))) trail--;
+    // Two or more digits at the end are a number (`doe42`), a single one may be leet (`b00b5`).
+    const number = end - trail >= 2 ? trail : end;
     const first = n;
     startOk[n] = 1;
     for (let j = i; j < end; j++) {
       if (j === lead && letters > 0) startOk[n] = 1;
       if (j === trail && letters > 0) endOk[n] = 1;
       code = text.charCodeAt(j);
-      if (letters === 0) {
+      if (letters === 0 || j >= number) {
         symbols[n] = DIGITS[code]!;
       } else {
         if (isDigit(code)) {
@@ -121,7 +123,17 @@ function placed(key: number, start: number, end: number, n: number): boolean {
 const found: number[] = [];
 const allowed: number[] = [];
 
-const { output, outputLink } = AUTOMATON;
+const { output, outputLink, edgeStart, edgeCount, labels, targets, fail, rootRow } = AUTOMATON;
+
+/** `step` of `profanity_automaton.ts`, inlined by hand: it runs for every character of a name. */
+function next(state: number, symbol: number): number {
+  for (;;) {
+    if (state === 0) return rootRow[symbol]!;
+    const end = edgeStart[state]! + edgeCount[state]!;
+    for (let e = edgeStart[state]!; e < end; e++) if (labels[e] === symbol) return targets[e]!;
+    state = fail[state]!;
+  }
+}
 
 /** The first term matched in `n` folded symbols, or -1. */
 function scan(n: number): number {
@@ -129,7 +141,7 @@ function scan(n: number): number {
   allowed.length = 0;
   let state = 0;
   for (let i = 0; i < n; i++) {
-    state = step(AUTOMATON, state, symbols[i]!);
+    state = next(state, symbols[i]!);
     for (let at = output[state]! >= 0 ? state : outputLink[state]!; at > 0; at = outputLink[at]!) {
       const key = output[at]!;
       const start = i + 1 - KEY_LENGTH[key]!;
