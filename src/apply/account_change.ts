@@ -3,6 +3,7 @@
  * change become an `AccountChange`, judged by the same policy and written by
  * the same apply code.
  */
+import { type ReasonCode, sanitizeDisplayName } from "../policy/mod.ts";
 
 /** A legacy account as it is after a change. */
 export interface AccountChange {
@@ -16,8 +17,38 @@ export interface AccountChange {
   username: string | null | undefined;
   /** When the legacy account was created, as PostgreSQL prints a timestamptz (lossless). */
   createdAt: string | null | undefined;
-  /** The legacy display name; `undefined` when unchanged and not sent. */
+  /** The legacy display name, cleaned and cut; `undefined` when unchanged and not sent. */
   displayName: string | null | undefined;
+  /** What cleaning the display name did (`DISPLAY_NAME_CLEANED`, `…_TRUNCATED`), for the report. */
+  displayNameReasons?: ReasonCode[];
   /** Commit LSN of the change, or the consistent point of the snapshot that read it. */
   lsn: string;
+}
+
+/** A legacy row's mapped values as read (snapshot) or decoded (stream), display name still raw. */
+export type LegacyValues = Pick<
+  AccountChange,
+  "legacyId" | "legacyInt" | "username" | "createdAt" | "displayName"
+>;
+
+/**
+ * The upsert that says a legacy row exists with `values` at `lsn`: where both stages turn a legacy
+ * row into a change, so its display name is cleaned and cut here, once, for every path.
+ */
+export function legacyUpsertChange(values: LegacyValues, lsn: string): AccountChange {
+  const change: AccountChange = {
+    kind: "upsert",
+    legacyId: values.legacyId,
+    legacyInt: values.legacyInt,
+    username: values.username,
+    createdAt: values.createdAt,
+    displayName: values.displayName,
+    lsn,
+  };
+  if (typeof values.displayName === "string") {
+    const { text, reasons } = sanitizeDisplayName(values.displayName);
+    change.displayName = text;
+    if (reasons.length > 0) change.displayNameReasons = reasons;
+  }
+  return change;
 }

@@ -4,6 +4,7 @@ import {
   type ProtectedNames,
   type RandomSource,
   type ReasonCode,
+  sortReasons,
   usernameCandidate,
   usernameSkeleton,
   type UsernameTier,
@@ -63,7 +64,10 @@ export function decideName(change: AccountChange, options: DecideNameOptions): N
     candidate: isCandidate ? decision.username : null,
     skeleton: isCandidate ? usernameSkeleton(decision.username) : null,
     base: decision.base,
-    reasons: decision.reasons,
+    // A report row, if the name gets one, also says what cleaning the display name did.
+    reasons: change.displayNameReasons
+      ? sortReasons([...decision.reasons, ...change.displayNameReasons])
+      : decision.reasons,
     resembles: decision.kind === "none" ? decision.resembles ?? null : null,
     username: change.username ?? null,
     rawValue: escapeReportValue(change.username),

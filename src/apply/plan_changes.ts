@@ -395,7 +395,9 @@ class SlicePlanner {
       rawValue: escapeReportValue(change.username),
       tier,
       decision,
-      reasons,
+      reasons: change.displayNameReasons
+        ? sortReasons([...reasons, ...change.displayNameReasons])
+        : reasons,
       username: draft.username,
       sourceLsn: change.lsn,
       resembles,

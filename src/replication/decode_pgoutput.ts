@@ -4,6 +4,7 @@
  * message, so columns added or dropped beside the mapped ones change nothing.
  */
 import type { Pgoutput } from "pg-logical-replication";
+import { legacyUpsertChange } from "../apply/account_change.ts";
 import type { Config } from "../config.ts";
 import type { LegacyTable } from "../snapshot/legacy_table.ts";
 import type {
@@ -171,15 +172,13 @@ export class PgoutputDecoder {
   #upsert(tuple: Tuple, id = this.#key(tuple)): LegacyChange {
     if (id === undefined) throw this.#noKey("insert");
     const { columns } = this.#options;
-    return {
-      kind: "upsert",
+    return legacyUpsertChange({
       legacyId: id,
       legacyInt: this.#options.table.integerKey ? id : null,
       username: textOf(tuple, columns.username),
       createdAt: textOf(tuple, columns.createdAt),
       displayName: columns.displayName === undefined ? null : textOf(tuple, columns.displayName),
-      lsn: this.#current().finalLsn,
-    };
+    }, this.#current().finalLsn);
   }
 
   #delete(id: string): LegacyChange {

@@ -1,7 +1,7 @@
 /** Reads one key range of the legacy table, in batches, as account changes. */
-import type { AccountChange } from "../apply/account_change.ts";
+import { type AccountChange, legacyUpsertChange } from "../apply/account_change.ts";
 import type pg from "../db/pg.ts";
-import { RAW_MAX_CODE_POINTS } from "../policy/mod.ts";
+import { DISPLAY_NAME_RAW_MAX_CODE_POINTS, RAW_MAX_CODE_POINTS } from "../policy/mod.ts";
 import type { LegacyTable } from "./legacy_table.ts";
 import { type KeyRange, rangePredicate } from "./plan_ranges.ts";
 
@@ -14,24 +14,24 @@ export interface LegacyRow {
   display_name: string | null;
 }
 
-/** The upsert that says `row` exists as read at `lsn`. */
+/** The upsert that says `row` exists as read at `lsn` (its display name cleaned and cut). */
 export function legacyUpsert(row: LegacyRow, lsn: string): AccountChange {
-  return {
-    kind: "upsert",
+  return legacyUpsertChange({
     legacyId: row.legacy_id,
     legacyInt: row.legacy_int,
     username: row.username,
     createdAt: row.created_at,
     displayName: row.display_name,
-    lsn,
-  };
+  }, lsn);
 }
 
 /**
  * Yields the rows of `range` as upserts, `batchSize` at a time, through a
  * cursor inside the snapshot transaction already open on `client`. Usernames
  * are cut one past the policy's limit: longer ones are refused anyway, and a
- * hostile 100,000-character value never crosses the wire whole.
+ * hostile 100,000-character value never crosses the wire whole. Display names
+ * likewise: only the prefix the display-name policy looks at, and one code
+ * point more to know that it was cut.
  */
 export async function* readRange(
   client: pg.ClientBase,
@@ -48,7 +48,11 @@ export async function* readRange(
             ${table.integerKey ? `${id}::int8::text` : "null::text"} as legacy_int,
             left(${username}::text, ${RAW_MAX_CODE_POINTS + 1}) as username,
             ${createdAt}::timestamptz::text as created_at,
-            ${displayName ? `${displayName}::text` : "null::text"} as display_name
+            ${
+      displayName
+        ? `left(${displayName}::text, ${DISPLAY_NAME_RAW_MAX_CODE_POINTS + 1})`
+        : "null::text"
+    } as display_name
      from ${table.sql} where ${where}`,
     values,
   );
