@@ -51,7 +51,8 @@ Deno.test("usernameCandidate() gives payload-shaped values a generated fallback"
 });
 
 Deno.test("usernameCandidate() judges symbols read as letters before repair removes them", () => {
-  for (const [raw, root] of [["@dmin", "admin"], ["$upport", "support"], ["he!p", "help"]]) {
+  const cases: [string, string][] = [["@dmin", "admin"], ["$upport", "support"], ["he!p", "help"]];
+  for (const [raw, root] of cases) {
     const decision = usernameCandidate(raw);
     assert.equal(decision.kind, "none", raw);
     assert.equal(decision.kind === "none" && decision.resembles, root, raw);

@@ -27,6 +27,7 @@ const CHAR_CLASS: Readonly<Record<string, string>> = {
   "8": "b",
   "9": "g",
 };
+// `c1` stays `ci` (`0ff1c1al`), not `d`: a digit reads as one letter only.
 const PAIRS = /rn|vv|cl/g;
 const PAIR_CLASS: Readonly<Record<string, string>> = { rn: "m", vv: "w", cl: "d" };
 const SEPARATORS = /[\s._\-]+/g;

@@ -3,9 +3,10 @@
  * its protected fold (`protectedFold`: confusables, digits and symbols as letters, `rn` as `m`,
  * separators gone) equals the protected name's, allowing:
  *
- * - each letter repeated, for protected names of five letters or more (`suppport`, `aaadmin`);
+ * - each letter repeated, for protected names of four letters or more (`suppport`, `rooot`);
  * - common affixes around it, any number (`official_support`, `the.real.admin`, `admin_team`),
- *   and digits before or after it (`admin1`, `00admin`), for protected names of four letters or
+ *   and numbers before, after or between them (`admin1`, `00admin`, `help42_staff`; a digit that
+ *   reads as a letter stays one: `r0o71` is `root`), for protected names of four letters or
  *   more and a few short staff words (`mod_team`): around a shorter word, affixes make ordinary
  *   words (`them`, `realm`);
  * - for operator-given names of six letters or more, any text around it (`my_paypal_gifts`).
@@ -51,16 +52,34 @@ export interface ProtectedNames {
 /** Short protected names that still get affixes and digits: staff and infrastructure words. */
 const SHORT_ROOTS_WITH_AFFIXES = new Set(["mod", "sys", "ops", "api", "noc", "www", "ftp", "dns"]);
 
-const EDGE_DIGITS = /^[0-9]+|[0-9]+$/g;
 const DIGIT = /[0-9]/;
-const SEPARATORS = /[\s._\-]+/g;
+const TOKENS = /[^\s._\-]+/g;
+const ALL_DIGITS = /^[0-9]+$/;
+const TRAILING_DIGITS = /[0-9]+$/;
+const LEADING_DIGITS = /^[0-9]+/;
 const REPEATS = /(.)\1+/g;
 const AFFIXED_ROOT = 4;
-const LONG_ROOT = 5;
+const REPEATED_ROOT = 4;
 const CONTAINED_ROOT = 6;
 
 function collapse(text: string): string {
   return text.replace(REPEATS, "$1");
+}
+
+/**
+ * The readings of `name` with its numbers taken out, for `admin1`, `help42_staff`,
+ * `admin_01_team` and `007admin`, while a digit that is a letter stays (`r0o71` is `r0o7`,
+ * `4dmin1` is `4dmin`): tokens that are all digits dropped; then each token's trailing run cut
+ * to its first digit, or cut whole; then leading runs cut too.
+ */
+function withoutNumbers(name: string): string[] {
+  const tokens = (name.match(TOKENS) ?? []).filter((token) => !ALL_DIGITS.test(token));
+  const firstDigit = tokens.map((token) => token.replace(TRAILING_DIGITS, (digits) => digits[0]!));
+  const noTrailing = tokens.map((token) => token.replace(TRAILING_DIGITS, ""));
+  const noEdges = noTrailing.map((token) => token.replace(LEADING_DIGITS, ""));
+  const variants = new Set([tokens, firstDigit, noTrailing, noEdges].map((t) => t.join("")));
+  variants.delete("");
+  return [...variants];
 }
 
 function hasDoubledLetter(text: string): boolean {
@@ -83,6 +102,7 @@ class ProtectedNameSet implements ProtectedNames {
   readonly #affixes: string[];
   readonly #affixHeads: Set<string>;
   readonly #affixTails: Set<string>;
+  readonly #collapsedAffixes: string[];
 
   constructor(builtIn: Iterable<string>, given: Iterable<string>) {
     for (const name of builtIn) this.#add(name, false);
@@ -91,6 +111,7 @@ class ProtectedNameSet implements ProtectedNames {
     // Every affix is two letters or more: its first and last two say quickly whether to peel.
     this.#affixHeads = new Set(this.#affixes.map((affix) => affix.slice(0, 2)));
     this.#affixTails = new Set(this.#affixes.map((affix) => affix.slice(-2)));
+    this.#collapsedAffixes = [...new Set(this.#affixes.map(collapse))];
   }
 
   #add(name: string, contained: boolean): void {
@@ -101,8 +122,14 @@ class ProtectedNameSet implements ProtectedNames {
     const key = protectedFold(lower);
     if (key.length === 0 || this.#roots.has(key)) return;
     const affixable = key.length >= AFFIXED_ROOT || SHORT_ROOTS_WITH_AFFIXES.has(lower);
-    this.#roots.set(key, { name, affixable });
-    if (key.length >= LONG_ROOT) {
+    const root = { name, affixable };
+    this.#roots.set(key, root);
+    // A doubled `v` folds to `w`: `vverified` must still be `verified`.
+    for (let at = lower.indexOf("v"); at >= 0; at = lower.indexOf("v", at + 1)) {
+      const alias = protectedFold(lower.slice(0, at) + "v" + lower.slice(at));
+      if (!this.#roots.has(alias)) this.#roots.set(alias, root);
+    }
+    if (key.length >= REPEATED_ROOT && affixable && !this.#collapsed.has(collapse(key))) {
       this.#collapsed.set(collapse(key), { name, length: key.length });
     }
     if (contained && key.length >= CONTAINED_ROOT) this.#contained.push([key, name]);
@@ -112,17 +139,43 @@ class ProtectedNameSet implements ProtectedNames {
     const key = protectedFold(name);
     const found = this.#lookup(key, false) ?? this.#peeled(key, new Set());
     if (found !== null) return found;
-    const first = name.charCodeAt(0);
-    const last = name.charCodeAt(name.length - 1);
-    if ((first >= 0x30 && first <= 0x39) || (last >= 0x30 && last <= 0x39)) {
-      const trimmed = name.replace(SEPARATORS, "").replace(EDGE_DIGITS, "");
-      if (trimmed.length > 0) {
-        const inner = protectedFold(trimmed);
+    if (DIGIT.test(name)) {
+      for (const variant of withoutNumbers(name)) {
+        const inner = protectedFold(variant);
         const digitsOff = this.#lookup(inner, true) ?? this.#peeled(inner, new Set());
         if (digitsOff !== null) return digitsOff;
       }
     }
+    if (hasDoubledLetter(name) || hasDoubledLetter(key)) {
+      // Repeats anywhere, affixes included (`tthe_staff`, `systernnn`): every run of a letter
+      // read as one letter, written and folded, against protected names of four letters or more.
+      for (const variant of [name, ...(DIGIT.test(name) ? withoutNumbers(name) : [])]) {
+        const loose = collapse(protectedFold(collapse(variant.toLowerCase())));
+        const repeated = this.#peeledLoosely(loose, new Set());
+        if (repeated !== null) return repeated;
+      }
+    }
     for (const [root, original] of this.#contained) if (key.includes(root)) return original;
+    return null;
+  }
+
+  /** Like `#peeled`, on a key whose letter runs are collapsed, against collapsed names. */
+  #peeledLoosely(key: string, seen: Set<string>): string | null {
+    const root = this.#collapsed.get(key);
+    if (root !== undefined) return root.name;
+    if (seen.has(key)) return null;
+    seen.add(key);
+    for (const affix of this.#collapsedAffixes) {
+      if (key.length <= affix.length) continue;
+      if (key.startsWith(affix)) {
+        const found = this.#peeledLoosely(collapse(key.slice(affix.length)), seen);
+        if (found !== null) return found;
+      }
+      if (key.endsWith(affix)) {
+        const found = this.#peeledLoosely(collapse(key.slice(0, key.length - affix.length)), seen);
+        if (found !== null) return found;
+      }
+    }
     return null;
   }
 
@@ -130,7 +183,7 @@ class ProtectedNameSet implements ProtectedNames {
   #lookup(key: string, peeled: boolean): string | null {
     const root = this.#roots.get(key);
     if (root !== undefined && (!peeled || root.affixable)) return root.name;
-    if (key.length < LONG_ROOT || !hasDoubledLetter(key)) return null;
+    if (key.length < REPEATED_ROOT || !hasDoubledLetter(key)) return null;
     // Letters repeated, never removed: `suppport` is `support`, `suport` is not.
     const repeated = this.#collapsed.get(collapse(key));
     return repeated !== undefined && key.length >= repeated.length ? repeated.name : null;
