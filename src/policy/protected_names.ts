@@ -53,10 +53,15 @@ export interface ProtectedNames {
 const SHORT_ROOTS_WITH_AFFIXES = new Set(["mod", "sys", "ops", "api", "noc", "www", "ftp", "dns"]);
 
 const DIGIT = /[0-9]/;
+const W = /w/g;
+const SEPARATOR_RUNS = /[\s._\-]+/g;
 const TOKENS = /[^\s._\-]+/g;
 const ALL_DIGITS = /^[0-9]+$/;
 const TRAILING_DIGITS = /[0-9]+$/;
 const LEADING_DIGITS = /^[0-9]+/;
+const DIGIT_RUNS = /[0-9]+/g;
+const DIGIT_PAIR = /c[1|]/i;
+const DIGIT_PAIR_ALL = /c[1|]/gi;
 const REPEATS = /(.)\1+/g;
 const AFFIXED_ROOT = 4;
 const REPEATED_ROOT = 4;
@@ -69,17 +74,57 @@ function collapse(text: string): string {
 /**
  * The readings of `name` with its numbers taken out, for `admin1`, `help42_staff`,
  * `admin_01_team` and `007admin`, while a digit that is a letter stays (`r0o71` is `r0o7`,
- * `4dmin1` is `4dmin`): tokens that are all digits dropped; then each token's trailing run cut
- * to its first digit, or cut whole; then leading runs cut too.
+ * `4dmin1` is `4dmin`, `suppor.71` is `suppor7`): tokens that are all digits dropped; each
+ * token's trailing run cut, then its leading run too; each run of the name taken out or cut to
+ * its first digit; every cut of the trailing run.
  */
 function withoutNumbers(name: string): string[] {
-  const tokens = (name.match(TOKENS) ?? []).filter((token) => !ALL_DIGITS.test(token));
-  const firstDigit = tokens.map((token) => token.replace(TRAILING_DIGITS, (digits) => digits[0]!));
+  const written = name.match(TOKENS) ?? [];
+  const tokens = written.filter((token) => !ALL_DIGITS.test(token));
   const noTrailing = tokens.map((token) => token.replace(TRAILING_DIGITS, ""));
   const noEdges = noTrailing.map((token) => token.replace(LEADING_DIGITS, ""));
-  const variants = new Set([tokens, firstDigit, noTrailing, noEdges].map((t) => t.join("")));
+  const joined = written.join("");
+  const variants = new Set([tokens, noTrailing, noEdges].map((t) => t.join("")));
+  // Each run of digits on its own: taken out, or cut to its first digit (a leet letter before a
+  // number: `adm1n1hq` is `adm1nhq`, `roo7_01hq` is `roo7hq`).
+  const runs = [...joined.matchAll(DIGIT_RUNS)];
+  for (const run of runs) {
+    const before = joined.slice(0, run.index);
+    const after = joined.slice(run.index + run[0].length);
+    variants.add(before + after);
+    variants.add(before + run[0][0] + after);
+  }
+  if (runs.length > 1) {
+    // Numbers on both sides of an affix (`admin42hq1`): every run out, or all but one cut to its
+    // first digit.
+    variants.add(joined.replace(DIGIT_RUNS, ""));
+    for (const kept of runs) {
+      variants.add(joined.replace(DIGIT_RUNS, (digits, at) => at === kept.index ? digits[0]! : ""));
+    }
+  }
+  const trailing = TRAILING_DIGITS.exec(joined)?.[0] ?? "";
+  // Every cut of the trailing run: leet digits before a number (`r0071` is `r007`, then `root`).
+  for (let keep = 0; keep < trailing.length; keep++) {
+    variants.add(joined.slice(0, joined.length - trailing.length + keep));
+  }
   variants.delete("");
   return [...variants];
+}
+
+/** `ac1min` read with `c1` as `d`; the main fold reads it as `ci` (`0ff1c1al`). */
+function withDigitPairs(name: string): string[] {
+  const joined = name.replace(SEPARATOR_RUNS, "");
+  return DIGIT_PAIR.test(joined) ? [joined.replace(DIGIT_PAIR_ALL, "d")] : [];
+}
+
+/**
+ * The key with every run of a letter read as one, written and folded (`vv` read as `w` first, so
+ * `vvvebmaster` is `webmaster`): for repeats anywhere, affixes included.
+ */
+function looseKey(text: string): string {
+  return collapse(
+    protectedFold(collapse(text.toLowerCase().replace(SEPARATOR_RUNS, "").replace(W, "vv"))),
+  );
 }
 
 function hasDoubledLetter(text: string): boolean {
@@ -98,6 +143,7 @@ interface Root {
 class ProtectedNameSet implements ProtectedNames {
   readonly #roots = new Map<string, Root>();
   readonly #collapsed = new Map<string, { name: string; length: number }>();
+  readonly #loose = new Map<string, string>();
   readonly #contained: [string, string][] = [];
   readonly #affixes: string[];
   readonly #affixHeads: Set<string>;
@@ -111,7 +157,7 @@ class ProtectedNameSet implements ProtectedNames {
     // Every affix is two letters or more: its first and last two say quickly whether to peel.
     this.#affixHeads = new Set(this.#affixes.map((affix) => affix.slice(0, 2)));
     this.#affixTails = new Set(this.#affixes.map((affix) => affix.slice(-2)));
-    this.#collapsedAffixes = [...new Set(this.#affixes.map(collapse))];
+    this.#collapsedAffixes = [...new Set(PROTECTED_AFFIXES.map(looseKey))];
   }
 
   #add(name: string, contained: boolean): void {
@@ -131,6 +177,7 @@ class ProtectedNameSet implements ProtectedNames {
     }
     if (key.length >= REPEATED_ROOT && affixable && !this.#collapsed.has(collapse(key))) {
       this.#collapsed.set(collapse(key), { name, length: key.length });
+      if (!this.#loose.has(looseKey(lower))) this.#loose.set(looseKey(lower), name);
     }
     if (contained && key.length >= CONTAINED_ROOT) this.#contained.push([key, name]);
   }
@@ -140,18 +187,24 @@ class ProtectedNameSet implements ProtectedNames {
     const found = this.#lookup(key, false) ?? this.#peeled(key, new Set());
     if (found !== null) return found;
     if (DIGIT.test(name)) {
-      for (const variant of withoutNumbers(name)) {
+      const pairs = withDigitPairs(name);
+      for (const variant of [...pairs, ...withoutNumbers(name), ...pairs.flatMap(withoutNumbers)]) {
         const inner = protectedFold(variant);
         const digitsOff = this.#lookup(inner, true) ?? this.#peeled(inner, new Set());
         if (digitsOff !== null) return digitsOff;
       }
     }
-    if (hasDoubledLetter(name) || hasDoubledLetter(key)) {
+    const joined = name.toLowerCase().replace(SEPARATOR_RUNS, "");
+    if (hasDoubledLetter(joined) || hasDoubledLetter(key)) {
       // Repeats anywhere, affixes included (`tthe_staff`, `systernnn`): every run of a letter
       // read as one letter, written and folded, against protected names of four letters or more.
-      for (const variant of [name, ...(DIGIT.test(name) ? withoutNumbers(name) : [])]) {
-        const loose = collapse(protectedFold(collapse(variant.toLowerCase())));
-        const repeated = this.#peeledLoosely(loose, new Set());
+      const pairs = DIGIT.test(name) ? withDigitPairs(name) : [];
+      const numbered = DIGIT.test(name)
+        ? [...pairs, ...withoutNumbers(name), ...pairs.flatMap(withoutNumbers)]
+        : [];
+      for (const variant of [name, ...numbered]) {
+        const repeated = this.#peeledLoosely(looseKey(variant), new Set()) ??
+          this.#digitPairLoosely(variant);
         if (repeated !== null) return repeated;
       }
     }
@@ -159,21 +212,35 @@ class ProtectedNameSet implements ProtectedNames {
     return null;
   }
 
+  /** `accc1min`: the repeats collapsed first, then `c1` read as `d`. */
+  #digitPairLoosely(variant: string): string | null {
+    const collapsed = collapse(variant.toLowerCase());
+    if (!DIGIT_PAIR.test(collapsed)) return null;
+    return this.#peeledLoosely(looseKey(collapsed.replace(DIGIT_PAIR_ALL, "d")), new Set());
+  }
+
   /** Like `#peeled`, on a key whose letter runs are collapsed, against collapsed names. */
   #peeledLoosely(key: string, seen: Set<string>): string | null {
-    const root = this.#collapsed.get(key);
-    if (root !== undefined) return root.name;
+    const root = this.#loose.get(key);
+    if (root !== undefined) return root;
     if (seen.has(key)) return null;
     seen.add(key);
     for (const affix of this.#collapsedAffixes) {
       if (key.length <= affix.length) continue;
+      // Collapsing can merge the letter an affix and the name share (`the`+`everyone`): try the
+      // rest with and without that letter.
       if (key.startsWith(affix)) {
-        const found = this.#peeledLoosely(collapse(key.slice(affix.length)), seen);
-        if (found !== null) return found;
+        for (const rest of [key.slice(affix.length), key.slice(affix.length - 1)]) {
+          const found = this.#peeledLoosely(rest, seen);
+          if (found !== null) return found;
+        }
       }
       if (key.endsWith(affix)) {
-        const found = this.#peeledLoosely(collapse(key.slice(0, key.length - affix.length)), seen);
-        if (found !== null) return found;
+        const cut = key.length - affix.length;
+        for (const rest of [key.slice(0, cut), key.slice(0, cut + 1)]) {
+          const found = this.#peeledLoosely(rest, seen);
+          if (found !== null) return found;
+        }
       }
     }
     return null;

@@ -14,16 +14,24 @@ import { nameConflicts } from "./name_conflicts.ts";
 /** How many names are offered at most. */
 export const MAX_SUGGESTIONS = 5;
 const DRAWS_PER_ROUND = 12;
+/**
+ * The stem of suggestions when the wanted name gives none (reserved, profane, a payload): the
+ * fallbacks the system draws itself (`user_…`) are in a namespace no one may request.
+ */
+const NEUTRAL_BASE = "person";
 const ROUNDS = 3;
 
-/** Up to five names built from `wanted` that pass the policy and are free, look-alikes included. */
+/**
+ * Up to five names built from `wanted` (or a neutral stem) that pass the policy as a request
+ * would and are free, look-alikes included.
+ */
 export async function suggestUsernames(
   trx: Transaction<Database>,
   wanted: string | null,
   options: { random: RandomSource; protectedNames: ProtectedNames; accountId?: string },
 ): Promise<string[]> {
   const candidate = wanted === null ? null : usernameCandidate(wanted, options);
-  const base = candidate?.base ?? null;
+  const base = candidate?.base ?? NEUTRAL_BASE;
   const found: string[] = [];
   const skeletons = new Set<string>();
   const tried = new Set<string>();
