@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Automaton, buildAutomaton } from "./profanity_automaton.ts";
+import { type Automaton, buildAutomaton } from "./keyword_automaton.ts";
 import { FOLD_TABLE, NOT_WORD, type Reading } from "./profanity_fold.ts";
 import { buildTermTable, MatchKind, type ProfanityTerm } from "./profanity_terms.ts";
 
@@ -125,7 +125,7 @@ const allowed: number[] = [];
 
 const { output, outputLink, edgeStart, edgeCount, labels, targets, fail, rootRow } = AUTOMATON;
 
-/** `step` of `profanity_automaton.ts`, inlined by hand: it runs for every character of a name. */
+/** `step` of `keyword_automaton.ts`, inlined by hand: it runs for every character of a name. */
 function next(state: number, symbol: number): number {
   for (;;) {
     if (state === 0) return rootRow[symbol]!;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isProfane, profaneTerm } from "./profanity.ts";
-import { buildAutomaton, step } from "./profanity_automaton.ts";
+import { buildAutomaton, step } from "./keyword_automaton.ts";
 import { foldWord } from "./profanity_fold.ts";
 import { entryWords } from "./profanity_terms.ts";
 

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { type Automaton, buildAutomaton, step, symbolOf } from "./keyword_automaton.ts";
 import { protectedFold } from "./protected_fold.ts";
 import { RESERVED_NAMES } from "./reserved_names.ts";
 
@@ -144,11 +145,17 @@ class ProtectedNameSet implements ProtectedNames {
   readonly #roots = new Map<string, Root>();
   readonly #collapsed = new Map<string, { name: string; length: number }>();
   readonly #loose = new Map<string, string>();
+  readonly #shortLoose = new Set<string>();
   readonly #contained: [string, string][] = [];
   readonly #affixes: string[];
   readonly #affixHeads: Set<string>;
   readonly #affixTails: Set<string>;
   readonly #collapsedAffixes: string[];
+  /**
+   * Every name that can match beyond equality, in its loose form: a name in none of whose loose
+   * readings any of these occurs resembles nothing, which most names show in one pass.
+   */
+  readonly #prefilter: Automaton | null;
 
   constructor(builtIn: Iterable<string>, given: Iterable<string>) {
     for (const name of builtIn) this.#add(name, false);
@@ -158,6 +165,10 @@ class ProtectedNameSet implements ProtectedNames {
     this.#affixHeads = new Set(this.#affixes.map((affix) => affix.slice(0, 2)));
     this.#affixTails = new Set(this.#affixes.map((affix) => affix.slice(-2)));
     this.#collapsedAffixes = [...new Set(PROTECTED_AFFIXES.map(looseKey))];
+    const cores = new Set([...this.#loose.keys(), ...this.#shortLoose]);
+    for (const [key] of this.#contained) cores.add(looseKey(key));
+    const searchable = [...cores].every((core) => /^[a-z0-9]+$/.test(core));
+    this.#prefilter = searchable ? buildAutomaton([...cores]) : null;
   }
 
   #add(name: string, contained: boolean): void {
@@ -170,6 +181,7 @@ class ProtectedNameSet implements ProtectedNames {
     const affixable = key.length >= AFFIXED_ROOT || SHORT_ROOTS_WITH_AFFIXES.has(lower);
     const root = { name, affixable };
     this.#roots.set(key, root);
+    if (affixable) this.#shortLoose.add(looseKey(lower));
     // A doubled `v` folds to `w`: `vverified` must still be `verified`.
     for (let at = lower.indexOf("v"); at >= 0; at = lower.indexOf("v", at + 1)) {
       const alias = protectedFold(lower.slice(0, at) + "v" + lower.slice(at));
@@ -184,6 +196,9 @@ class ProtectedNameSet implements ProtectedNames {
 
   resembles(name: string): string | null {
     const key = protectedFold(name);
+    const exact = this.#roots.get(key);
+    if (exact !== undefined) return exact.name;
+    if (!this.#mayResemble(name)) return null;
     const found = this.#lookup(key, false) ?? this.#peeled(key, new Set());
     if (found !== null) return found;
     if (DIGIT.test(name)) {
@@ -210,6 +225,25 @@ class ProtectedNameSet implements ProtectedNames {
     }
     for (const [root, original] of this.#contained) if (key.includes(root)) return original;
     return null;
+  }
+
+  /** Whether some protected name occurs in a loose reading of `name` (digits as letters). */
+  #mayResemble(name: string): boolean {
+    const automaton = this.#prefilter;
+    if (automaton === null) return true;
+    const readings = [looseKey(name)];
+    const joined = name.toLowerCase().replace(SEPARATOR_RUNS, "");
+    if (DIGIT_PAIR.test(collapse(joined))) {
+      readings.push(looseKey(collapse(joined).replace(DIGIT_PAIR_ALL, "d")));
+    }
+    for (const reading of readings) {
+      let state = 0;
+      for (let i = 0; i < reading.length; i++) {
+        state = step(automaton, state, symbolOf(reading.charCodeAt(i)));
+        if (automaton.output[state]! >= 0 || automaton.outputLink[state]! > 0) return true;
+      }
+    }
+    return false;
   }
 
   /** `accc1min`: the repeats collapsed first, then `c1` read as `d`. */
