@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { escapeReportValue } from "../src/apply/report_value.ts";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { seededRandom } from "../src/policy/mod.ts";
+import { sanitizeDisplayName, seededRandom } from "../src/policy/mod.ts";
 import { seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 
@@ -82,6 +82,10 @@ function startLoad(db: TestDatabase, random: () => number) {
   };
 }
 
+function cleaned(displayName: string | null): string | null {
+  return displayName === null ? null : sanitizeDisplayName(displayName).text;
+}
+
 /** Legacy rows without exactly one account mirroring their latest state, and the reasons. */
 async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
   return await withClient(db.url, async (client) => {
@@ -91,23 +95,25 @@ async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
                 when a.legacy_id is null then 'no account'
                 when u.id is null and a.status <> 'deleted' then 'not tombstoned'
                 when u.id is not null and a.status <> 'active' then 'not active'
-                when u.id is not null and a.display_name is distinct from u.display_name
-                  then 'display name'
                 when u.id is not null and a.legacy_created_at is distinct from u.created_at
                   then 'created_at'
               end as breach,
               u.id is not null as present, u.username, a.legacy_username,
+              u.display_name as legacy_display_name, a.display_name,
               a.username as account_username,
               a.source_lsn::text as source_lsn, a.updated_at
        from users u
        full join identity.accounts a on a.legacy_id = u.id::text
        where a.legacy_id is not null or u.id is not null`,
     );
-    // The account keeps the legacy username as the report does: escaped.
+    // The account keeps the legacy username as the report does (escaped), and the display name
+    // as the policy cleans it.
     const breach = (row: (typeof rows)[number]) =>
       row.breach ??
         (row.present && escapeReportValue(row.username) !== row.legacy_username
           ? "legacy username"
+          : row.present && row.display_name !== cleaned(row.legacy_display_name)
+          ? "display name"
           : null);
     return rows.filter((row) => breach(row) !== null).map((row) =>
       `${row.legacy_id}: ${breach(row)} ${

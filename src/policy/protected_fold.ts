@@ -32,6 +32,7 @@ const PAIRS = /rn|vv|cl/g;
 const PAIR_CLASS: Readonly<Record<string, string>> = { rn: "m", vv: "w", cl: "d" };
 const SEPARATORS = /[\s._\-]+/g;
 const NON_ASCII = /\P{ASCII}/u;
+const W = /w/g;
 
 // For ASCII, the skeleton only lower-cases and maps `0 1 I |` (and `m` to `rn`, undone by the
 // pairs), so one table does it: each code to its letter class; separators to 0, dropped.
@@ -67,7 +68,7 @@ function foldAsciiCodes(text: string): string {
     buffer[length++] = folded;
     previous = code;
   }
-  return String.fromCharCode(...buffer.subarray(0, length));
+  return String.fromCharCode.apply(null, buffer.subarray(0, length) as unknown as number[]);
 }
 
 function foldPairsThenClasses(lower: string): string {
@@ -78,6 +79,56 @@ function foldPairsThenClasses(lower: string): string {
     out += code < 128 ? String.fromCharCode(ASCII_CLASS[code]! || code) : paired[i];
   }
   return out;
+}
+
+/**
+ * `protectedFold` with every run of a letter read as one, before and after folding, and `w` read
+ * as `vv` (so as `v`): the form for repeats anywhere (`tthe_staff`, `systernnn`, `vvvebmaster`).
+ * One pass over char codes for ASCII.
+ */
+export function looseProtectedFold(text: string): string {
+  if (NON_ASCII.test(text)) {
+    const lower = collapseRuns(text.toLowerCase().replace(SEPARATORS, "").replace(W, "v"));
+    return collapseRuns(protectedFold(lower));
+  }
+  let length = 0;
+  let previousRaw = -1; // the last letter as written, once runs are one letter
+  let pairFirst = -1; // the same, for the pairs
+  for (let i = 0; i < text.length && length < buffer.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code >= 0x41 && code <= 0x5a) code += 32;
+    if (code === 0x77) code = V;
+    const folded = ASCII_CLASS[code]!;
+    if (folded === 0 || code === previousRaw) continue;
+    previousRaw = code;
+    const pair = PAIR_OF[code];
+    if (pair !== undefined && pairFirst === pair[0] && length > 0) {
+      buffer[length - 1] = pair[1];
+      if (length > 1 && buffer[length - 2] === pair[1]) length--;
+      pairFirst = -1;
+      continue;
+    }
+    pairFirst = code;
+    if (length > 0 && buffer[length - 1] === folded) continue;
+    buffer[length++] = folded;
+  }
+  return String.fromCharCode.apply(null, buffer.subarray(0, length) as unknown as number[]);
+}
+
+/** `text` with every run of one character as that character once (`rooot` → `rot`). */
+export function collapseRuns(text: string): string {
+  let out = "";
+  let previous = -1;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === previous) {
+      out += text.slice(start, i);
+      start = i + 1;
+    }
+    previous = code;
+  }
+  return start === 0 ? text : out + text.slice(start);
 }
 
 /** The protected-name key of `text`: skeleton, separators removed, ASCII tricks folded. */

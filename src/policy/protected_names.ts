@@ -17,7 +17,7 @@
  */
 
 import { type Automaton, buildAutomaton, step, symbolOf } from "./keyword_automaton.ts";
-import { protectedFold } from "./protected_fold.ts";
+import { collapseRuns, looseProtectedFold, protectedFold } from "./protected_fold.ts";
 import { RESERVED_NAMES } from "./reserved_names.ts";
 
 /** Words that, around a protected name, still read as that name speaking (`official_admin`). */
@@ -54,7 +54,6 @@ export interface ProtectedNames {
 const SHORT_ROOTS_WITH_AFFIXES = new Set(["mod", "sys", "ops", "api", "noc", "www", "ftp", "dns"]);
 
 const DIGIT = /[0-9]/;
-const W = /w/g;
 const SEPARATOR_RUNS = /[\s._\-]+/g;
 const TOKENS = /[^\s._\-]+/g;
 const ALL_DIGITS = /^[0-9]+$/;
@@ -63,14 +62,11 @@ const LEADING_DIGITS = /^[0-9]+/;
 const DIGIT_RUNS = /[0-9]+/g;
 const DIGIT_PAIR = /c[1|]/i;
 const DIGIT_PAIR_ALL = /c[1|]/gi;
-const REPEATS = /(.)\1+/g;
 const AFFIXED_ROOT = 4;
 const REPEATED_ROOT = 4;
 const CONTAINED_ROOT = 6;
 
-function collapse(text: string): string {
-  return text.replace(REPEATS, "$1");
-}
+const collapse = collapseRuns;
 
 /**
  * The readings of `name` with its numbers taken out, for `admin1`, `help42_staff`,
@@ -118,15 +114,8 @@ function withDigitPairs(name: string): string[] {
   return DIGIT_PAIR.test(joined) ? [joined.replace(DIGIT_PAIR_ALL, "d")] : [];
 }
 
-/**
- * The key with every run of a letter read as one, written and folded (`vv` read as `w` first, so
- * `vvvebmaster` is `webmaster`): for repeats anywhere, affixes included.
- */
-function looseKey(text: string): string {
-  return collapse(
-    protectedFold(collapse(text.toLowerCase().replace(SEPARATOR_RUNS, "").replace(W, "vv"))),
-  );
-}
+/** The loose form of `text` (see `looseProtectedFold`). */
+const looseKey = looseProtectedFold;
 
 function hasDoubledLetter(text: string): boolean {
   for (let i = 1; i < text.length; i++) {
@@ -145,7 +134,10 @@ class ProtectedNameSet implements ProtectedNames {
   readonly #roots = new Map<string, Root>();
   readonly #collapsed = new Map<string, { name: string; length: number }>();
   readonly #loose = new Map<string, string>();
-  readonly #shortLoose = new Set<string>();
+  /** Loose forms of the names that can match beyond equality, for the prefilter. */
+  readonly #looseCores = new Set<string>();
+  /** Their fold where the loose form is too short to search for (`www` is `v`). */
+  readonly #shortCores: string[] = [];
   readonly #contained: [string, string][] = [];
   readonly #affixes: string[];
   readonly #affixHeads: Set<string>;
@@ -165,10 +157,9 @@ class ProtectedNameSet implements ProtectedNames {
     this.#affixHeads = new Set(this.#affixes.map((affix) => affix.slice(0, 2)));
     this.#affixTails = new Set(this.#affixes.map((affix) => affix.slice(-2)));
     this.#collapsedAffixes = [...new Set(PROTECTED_AFFIXES.map(looseKey))];
-    const cores = new Set([...this.#loose.keys(), ...this.#shortLoose]);
-    for (const [key] of this.#contained) cores.add(looseKey(key));
-    const searchable = [...cores].every((core) => /^[a-z0-9]+$/.test(core));
-    this.#prefilter = searchable ? buildAutomaton([...cores]) : null;
+    const cores = [...this.#looseCores];
+    const searchable = cores.every((core) => /^[a-z0-9]+$/.test(core));
+    this.#prefilter = searchable ? buildAutomaton(cores) : null;
   }
 
   #add(name: string, contained: boolean): void {
@@ -181,7 +172,13 @@ class ProtectedNameSet implements ProtectedNames {
     const affixable = key.length >= AFFIXED_ROOT || SHORT_ROOTS_WITH_AFFIXES.has(lower);
     const root = { name, affixable };
     this.#roots.set(key, root);
-    if (affixable) this.#shortLoose.add(looseKey(lower));
+    if (affixable || contained) {
+      // Loose forms of three letters or more (`rot` for `rooot`); shorter ones would pass
+      // nearly every name, so those few are looked for by their fold.
+      const core = looseKey(lower);
+      if (core.length >= 3) this.#looseCores.add(core);
+      else this.#shortCores.push(key);
+    }
     // A doubled `v` folds to `w`: `vverified` must still be `verified`.
     for (let at = lower.indexOf("v"); at >= 0; at = lower.indexOf("v", at + 1)) {
       const alias = protectedFold(lower.slice(0, at) + "v" + lower.slice(at));
@@ -189,7 +186,8 @@ class ProtectedNameSet implements ProtectedNames {
     }
     if (key.length >= REPEATED_ROOT && affixable && !this.#collapsed.has(collapse(key))) {
       this.#collapsed.set(collapse(key), { name, length: key.length });
-      if (!this.#loose.has(looseKey(lower))) this.#loose.set(looseKey(lower), name);
+      const loose = looseKey(lower);
+      if (!this.#loose.has(loose)) this.#loose.set(loose, name);
     }
     if (contained && key.length >= CONTAINED_ROOT) this.#contained.push([key, name]);
   }
@@ -198,7 +196,7 @@ class ProtectedNameSet implements ProtectedNames {
     const key = protectedFold(name);
     const exact = this.#roots.get(key);
     if (exact !== undefined) return exact.name;
-    if (!this.#mayResemble(name)) return null;
+    if (!this.#mayResemble(name, key)) return null;
     const found = this.#lookup(key, false) ?? this.#peeled(key, new Set());
     if (found !== null) return found;
     if (DIGIT.test(name)) {
@@ -227,10 +225,14 @@ class ProtectedNameSet implements ProtectedNames {
     return null;
   }
 
-  /** Whether some protected name occurs in a loose reading of `name` (digits as letters). */
-  #mayResemble(name: string): boolean {
+  /**
+   * Whether some protected name that can match beyond equality occurs in a loose reading of
+   * `name` (repeats collapsed, digits as letters), or, for the few too short for that, in `key`.
+   */
+  #mayResemble(name: string, key: string): boolean {
     const automaton = this.#prefilter;
     if (automaton === null) return true;
+    for (const core of this.#shortCores) if (key.includes(core)) return true;
     const readings = [looseKey(name)];
     const joined = name.toLowerCase().replace(SEPARATOR_RUNS, "");
     if (DIGIT_PAIR.test(collapse(joined))) {
