@@ -1,12 +1,14 @@
 /**
  * The profanity and hate lists the audit judges the policy by, per language: every file of
  * `naughty-words` (LDNOOBW), the `cuss` lists (terms rated 1 or 2; 0 means "maybe not profane")
- * and, for English, `badwords-list`.
+ * and, for English, `badwords-list`; `french-badwords-list` and `russian-bad-words`.
  *
  * @module
  */
 
 import { array as badwords } from "badwords-list";
+import frenchBadwords from "french-badwords-list/dist/array.js";
+import { flatWords as russianBadWords } from "russian-bad-words";
 import { cuss } from "cuss";
 import { cuss as cussEs } from "cuss/es";
 import { cuss as cussFr } from "cuss/fr";
@@ -62,7 +64,7 @@ export const PROFANITY_LISTS: Readonly<Record<string, readonly string[]>> = {
   fa: nwFa,
   fi: nwFi,
   fil: nwFil,
-  fr: [...nwFr, ...rated(cussFr)],
+  fr: [...nwFr, ...rated(cussFr), ...(frenchBadwords as string[])],
   "fr-CA-u-sd-caqc": nwFrCAUSdCaqc,
   hi: nwHi,
   hu: nwHu,
@@ -74,7 +76,8 @@ export const PROFANITY_LISTS: Readonly<Record<string, readonly string[]>> = {
   no: nwNo,
   pl: nwPl,
   pt: [...nwPt, ...rated(cussPt)],
-  ru: nwRu,
+  // russian-bad-words mixes its grammatical labels ("noun") into the list: Cyrillic entries only.
+  ru: [...nwRu, ...russianBadWords.filter((entry) => /\p{Script=Cyrillic}/u.test(entry))],
   sv: nwSv,
   th: nwTh,
   tlh: nwTlh,

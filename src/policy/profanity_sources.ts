@@ -8,6 +8,8 @@
  */
 
 import { array as badwordsList } from "badwords-list";
+import frenchBadwords from "french-badwords-list/dist/array.js";
+import { flatWords as russianBadWords } from "russian-bad-words";
 import { cuss as cussEn } from "cuss";
 import { cuss as cussArLatn } from "cuss/ar-latn";
 import { cuss as cussEs } from "cuss/es";
@@ -52,6 +54,10 @@ export interface ProfanitySource {
   readonly language: string;
   /** The entries as published (any script, any case). */
   readonly entries: readonly string[];
+}
+
+function isCyrillic(entry: string): boolean {
+  return /\p{Script=Cyrillic}/u.test(entry);
 }
 
 function rated(terms: Readonly<Record<string, number>>): string[] {
@@ -100,4 +106,6 @@ export const PROFANITY_SOURCES: readonly ProfanitySource[] = [
   { list: "cuss", language: "pt", entries: rated(cussPt) },
   { list: "cuss", language: "pt-PT", entries: rated(cussPtPt) },
   { list: "cuss", language: "ar-Latn", entries: rated(cussArLatn) },
+  { list: "russian-bad-words", language: "ru", entries: russianBadWords.filter(isCyrillic) },
+  { list: "french-badwords-list", language: "fr", entries: frenchBadwords as string[] },
 ];
