@@ -167,8 +167,12 @@ function derive(text: string, options: UsernameCandidateOptions): UsernameCandid
   const content = usernameContent(name, options);
   const problems = [...shape, ...content.reasons];
   let resembles = content.resembles;
-  if (lookalike !== null && lookalike === usernameSkeleton(name)) reasons.push("HOMOGLYPH");
-  for (const before of [lookalike, symbolic]) {
+  const homoglyph = lookalike !== null && lookalike === usernameSkeleton(name);
+  if (homoglyph) reasons.push("HOMOGLYPH");
+  // Only a spoof that reads as ASCII and as something else than the name can resemble more than
+  // the name does (letters of other scripts left in it look like no ASCII name).
+  const spoof = lookalike !== null && !homoglyph && !NON_ASCII.test(lookalike) ? lookalike : null;
+  for (const before of [spoof, symbolic]) {
     if (before === null) continue;
     // The letters before transliteration and repair are judged too: `\u0430dmin` spoofs `admin`
     // even where any-ascii would spell it otherwise, and `@dmin` before `@` becomes `_`.
