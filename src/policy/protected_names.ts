@@ -71,41 +71,61 @@ const collapse = collapseRuns;
 /**
  * The readings of `name` with its numbers taken out, for `admin1`, `help42_staff`,
  * `admin_01_team` and `007admin`, while a digit that is a letter stays (`r0o71` is `r0o7`,
- * `4dmin1` is `4dmin`, `suppor.71` is `suppor7`): tokens that are all digits dropped; each
- * token's trailing run cut, then its leading run too; each run of the name taken out or cut to
- * its first digit; every cut of the trailing run.
+ * `4dmin1` is `4dmin`, `suppor.71` is `suppor7`): the trailing run cut; tokens that are all digits
+ * dropped; each token's trailing run cut, then its leading run too; each run of the name taken out
+ * or cut to its first digit; every cut of the trailing run. Lazily, most useful first, each once.
  */
-function withoutNumbers(name: string): string[] {
+function* withoutNumbers(name: string): Generator<string> {
+  const seen = new Set<string>([""]);
+  const fresh = (variant: string): boolean => {
+    if (seen.has(variant)) return false;
+    seen.add(variant);
+    return true;
+  };
   const written = name.match(TOKENS) ?? [];
+  const joined = written.join("");
+  const trailing = TRAILING_DIGITS.exec(joined)?.[0] ?? "";
+  const untrailed = joined.slice(0, joined.length - trailing.length);
+  if (fresh(untrailed)) yield untrailed;
   const tokens = written.filter((token) => !ALL_DIGITS.test(token));
   const noTrailing = tokens.map((token) => token.replace(TRAILING_DIGITS, ""));
   const noEdges = noTrailing.map((token) => token.replace(LEADING_DIGITS, ""));
-  const joined = written.join("");
-  const variants = new Set([tokens, noTrailing, noEdges].map((t) => t.join("")));
+  for (const variant of [tokens, noTrailing, noEdges].map((t) => t.join(""))) {
+    if (fresh(variant)) yield variant;
+  }
   // Each run of digits on its own: taken out, or cut to its first digit (a leet letter before a
   // number: `adm1n1hq` is `adm1nhq`, `roo7_01hq` is `roo7hq`).
   const runs = [...joined.matchAll(DIGIT_RUNS)];
   for (const run of runs) {
     const before = joined.slice(0, run.index);
     const after = joined.slice(run.index + run[0].length);
-    variants.add(before + after);
-    variants.add(before + run[0][0] + after);
+    for (const variant of [before + after, before + run[0][0] + after]) {
+      if (fresh(variant)) yield variant;
+    }
   }
   if (runs.length > 1) {
     // Numbers on both sides of an affix (`admin42hq1`): every run out, or all but one cut to its
     // first digit.
-    variants.add(joined.replace(DIGIT_RUNS, ""));
+    const none = joined.replace(DIGIT_RUNS, "");
+    if (fresh(none)) yield none;
     for (const kept of runs) {
-      variants.add(joined.replace(DIGIT_RUNS, (digits, at) => at === kept.index ? digits[0]! : ""));
+      const one = joined.replace(DIGIT_RUNS, (digits, at) => at === kept.index ? digits[0]! : "");
+      if (fresh(one)) yield one;
     }
   }
-  const trailing = TRAILING_DIGITS.exec(joined)?.[0] ?? "";
   // Every cut of the trailing run: leet digits before a number (`r0071` is `r007`, then `root`).
-  for (let keep = 0; keep < trailing.length; keep++) {
-    variants.add(joined.slice(0, joined.length - trailing.length + keep));
+  for (let keep = 1; keep < trailing.length; keep++) {
+    const cut = joined.slice(0, joined.length - trailing.length + keep);
+    if (fresh(cut)) yield cut;
   }
-  variants.delete("");
-  return [...variants];
+}
+
+/** The readings of a name with digits: `c1` as `d` (see below), and its numbers taken out. */
+function* numberReadings(name: string): Generator<string> {
+  const pairs = withDigitPairs(name);
+  yield* pairs;
+  yield* withoutNumbers(name);
+  for (const paired of pairs) yield* withoutNumbers(paired);
 }
 
 /** `ac1min` read with `c1` as `d`; the main fold reads it as `ci` (`0ff1c1al`). */
@@ -199,9 +219,10 @@ class ProtectedNameSet implements ProtectedNames {
     if (!this.#mayResemble(name, key)) return null;
     const found = this.#lookup(key, false) ?? this.#peeled(key, new Set());
     if (found !== null) return found;
+    const numbered: string[] = [];
     if (DIGIT.test(name)) {
-      const pairs = withDigitPairs(name);
-      for (const variant of [...pairs, ...withoutNumbers(name), ...pairs.flatMap(withoutNumbers)]) {
+      for (const variant of numberReadings(name)) {
+        numbered.push(variant);
         const inner = protectedFold(variant);
         const digitsOff = this.#lookup(inner, true) ?? this.#peeled(inner, new Set());
         if (digitsOff !== null) return digitsOff;
@@ -211,10 +232,6 @@ class ProtectedNameSet implements ProtectedNames {
     if (hasDoubledLetter(joined) || hasDoubledLetter(key)) {
       // Repeats anywhere, affixes included (`tthe_staff`, `systernnn`): every run of a letter
       // read as one letter, written and folded, against protected names of four letters or more.
-      const pairs = DIGIT.test(name) ? withDigitPairs(name) : [];
-      const numbered = DIGIT.test(name)
-        ? [...pairs, ...withoutNumbers(name), ...pairs.flatMap(withoutNumbers)]
-        : [];
       for (const variant of [name, ...numbered]) {
         const repeated = this.#peeledLoosely(looseKey(variant), new Set()) ??
           this.#digitPairLoosely(variant);
