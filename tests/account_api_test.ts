@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
-import { createDatabase } from "../src/db/database.ts";
 import { migrate } from "../src/db/migrate.ts";
-import { accountRoute } from "../src/http/account_routes.ts";
-import { type HttpServer, startHttpServer } from "../src/http/http_server.ts";
-import {
-  cryptoRandom,
-  isWellFormedPublicId,
-  protectedNames,
-  validateUsername,
-} from "../src/policy/mod.ts";
+import { isWellFormedPublicId, validateUsername } from "../src/policy/mod.ts";
 import { runSync } from "../src/sync/run_sync.ts";
 import {
   runCli,
@@ -16,66 +8,9 @@ import {
   snapshotConfig,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
+import { startApi } from "./support/account_api.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
-
-const TOKEN = "test-token-0123456789abcdef";
-const POLICY = { random: cryptoRandom, protectedNames: protectedNames(), holdDays: 90 };
-
-/** Options of {@linkcode startApi}. */
-interface ApiOptions {
-  /** null turns writes off. */
-  token?: string | null;
-  maxBodyBytes?: number;
-  usernameCheckLimit?: { ratePerSecond: number; burst: number };
-}
-
-/** The account API on `db`, on a free port; `token: null` turns writes off. */
-async function startApi(db: TestDatabase, options: ApiOptions = {}) {
-  const token = options.token === undefined ? TOKEN : options.token ?? undefined;
-  const kysely = createDatabase(db.url);
-  const server = await startHttpServer({
-    host: "127.0.0.1",
-    port: 0,
-    routes: [accountRoute({
-      db: kysely,
-      token,
-      maxBodyBytes: options.maxBodyBytes ?? 1_024,
-      policy: POLICY,
-      usernameCheckLimit: options.usernameCheckLimit,
-    })],
-  });
-  return {
-    server,
-    call: (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-      call(server, method, path, body, { authorization: `Bearer ${token}`, ...headers }),
-    [Symbol.asyncDispose]: async () => {
-      await server.stop();
-      await kysely.destroy();
-    },
-  };
-}
-
-async function call(
-  server: HttpServer,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const retryAfter = response.headers.get("retry-after");
-  return {
-    status: response.status,
-    body: text ? JSON.parse(text) : null,
-    ...(retryAfter === null ? {} : { retryAfter }),
-  };
-}
 
 async function migrated(): Promise<TestDatabase> {
   const db = await createTestDatabase();
