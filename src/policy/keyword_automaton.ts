@@ -36,56 +36,64 @@ export interface Automaton {
   readonly outputLink: Int32Array;
 }
 
-/** Builds the automaton of `keys` (each of `a-z 0-9`); a key's index is its output id. */
+/**
+ * Builds the automaton of `keys` (each of `a-z 0-9`); a key's index is its output id. The trie's
+ * edges go in one map keyed by `state * SYMBOLS + symbol`, not a map per state: a worker thread
+ * with a small heap builds it without a burst of garbage.
+ */
 export function buildAutomaton(keys: readonly string[]): Automaton {
-  const children: Map<number, number>[] = [new Map()];
+  const trie = new Map<number, number>();
   const outputs: number[] = [-1];
   keys.forEach((key, id) => {
     let state = 0;
     for (let i = 0; i < key.length; i++) {
       const symbol = symbolOf(key.charCodeAt(i));
       if (symbol < 0) throw new RangeError(`Cannot build automaton: key "${key}" has a bad code`);
-      let next = children[state]!.get(symbol);
+      const edgeKey = state * SYMBOLS + symbol;
+      let next = trie.get(edgeKey);
       if (next === undefined) {
-        next = children.length;
-        children.push(new Map());
+        next = outputs.length;
         outputs.push(-1);
-        children[state]!.set(symbol, next);
+        trie.set(edgeKey, next);
       }
       state = next;
     }
     if (outputs[state] === -1) outputs[state] = id;
   });
-  const states = children.length;
+  const states = outputs.length;
   const edgeStart = new Int32Array(states);
   const edgeCount = new Uint8Array(states);
-  const edges = states - 1;
-  const labels = new Uint8Array(edges);
-  const targets = new Int32Array(edges);
-  let edge = 0;
-  for (let s = 0; s < states; s++) {
-    edgeStart[s] = edge;
-    edgeCount[s] = children[s]!.size;
-    for (const [symbol, target] of [...children[s]!].sort((a, b) => a[0] - b[0])) {
-      labels[edge] = symbol;
-      targets[edge++] = target;
-    }
+  const labels = new Uint8Array(trie.size);
+  const targets = new Int32Array(trie.size);
+  // Sorted by key, the edges of a state are contiguous and in symbol order.
+  const edgeKeys = Float64Array.from(trie.keys()).sort();
+  for (const [edge, edgeKey] of edgeKeys.entries()) {
+    const state = Math.floor(edgeKey / SYMBOLS);
+    if (edgeCount[state] === 0) edgeStart[state] = edge;
+    edgeCount[state]!++;
+    labels[edge] = edgeKey % SYMBOLS;
+    targets[edge] = trie.get(edgeKey)!;
   }
   const rootRow = new Int32Array(SYMBOLS);
-  for (const [symbol, target] of children[0]!) rootRow[symbol] = target;
+  for (let e = edgeStart[0]!; e < edgeStart[0]! + edgeCount[0]!; e++) {
+    rootRow[labels[e]!] = targets[e]!;
+  }
   const fail = new Int32Array(states);
   const output = Int32Array.from(outputs);
   const outputLink = new Int32Array(states);
   const automaton = { edgeStart, edgeCount, labels, targets, fail, rootRow, output, outputLink };
   // Breadth first, so that a state's suffix is finished before the state.
-  const queue = [...children[0]!.values()];
-  for (let head = 0; head < queue.length; head++) {
+  const queue = new Int32Array(states);
+  let tail = 0;
+  for (let e = edgeStart[0]!; e < edgeStart[0]! + edgeCount[0]!; e++) queue[tail++] = targets[e]!;
+  for (let head = 0; head < tail; head++) {
     const state = queue[head]!;
-    for (const [symbol, child] of children[state]!) {
-      const suffix = state === 0 ? 0 : step(automaton, fail[state]!, symbol);
+    for (let e = edgeStart[state]!; e < edgeStart[state]! + edgeCount[state]!; e++) {
+      const child = targets[e]!;
+      const suffix = step(automaton, fail[state]!, labels[e]!);
       fail[child] = suffix;
       outputLink[child] = output[suffix]! >= 0 ? suffix : outputLink[suffix]!;
-      queue.push(child);
+      queue[tail++] = child;
     }
   }
   return automaton;
