@@ -130,6 +130,7 @@ export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(["dry-run", "retry", "
 type SettingKey = keyof typeof SETTINGS;
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+const PUBLICATION_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const identifier = z.string().regex(
   IDENTIFIER,
   "must be a plain SQL identifier (letters, digits, _ or $, starting with a letter or _)",
@@ -209,7 +210,11 @@ const SCHEMAS = {
   slotName: z.string()
     .regex(SLOT_NAME, "must be 1 to 63 of a-z, 0-9 and _ (a replication slot name)")
     .default("identity_sync"),
-  publicationName: identifier.default("identity_sync"),
+  // Lower case only: the publication is created quoted but named unquoted in
+  // `publication_names`, where PostgreSQL folds it, so `IdentitySync` would be another name.
+  publicationName: z.string()
+    .regex(PUBLICATION_NAME, "must be 1 to 63 of a-z, 0-9 and _, starting with a letter or _")
+    .default("identity_sync"),
   workers: integer(navigator.hardwareConcurrency || 1, 1, 256),
   rangeSize: integer(50_000, 100, 10_000_000),
   dryRun: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")

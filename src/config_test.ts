@@ -72,6 +72,7 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ SNAPSHOT_WORKERS: "0" }, "SNAPSHOT_WORKERS", /from 1 to 256/],
     [{ SNAPSHOT_RANGE_SIZE: "ten" }, "SNAPSHOT_RANGE_SIZE", /whole number/],
     [{ SLOT_NAME: "Identity-Sync" }, "SLOT_NAME", /replication slot name/],
+    [{ PUBLICATION_NAME: "IdentitySync" }, "PUBLICATION_NAME", /a-z, 0-9 and _/],
     [{ SNAPSHOT_DRY_RUN: "maybe" }, "SNAPSHOT_DRY_RUN", /true or false/],
     [{ HTTP_PORT: "70000" }, "HTTP_PORT", /0 to 65535/],
     [{ HTTP_HOST: "a b" }, "HTTP_HOST", /host name or IP/],

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import type { LegacyChange } from "./legacy_change.ts";
-import { changeFromPayload, payloadOf } from "./dead_letter_payload.ts";
+import {
+  changeFromPayload,
+  PAYLOAD_FIELD_MAX_CODE_POINTS,
+  payloadOf,
+} from "./dead_letter_payload.ts";
 
 Deno.test("changeFromPayload() reads back what payloadOf() wrote, unchanged TOAST included", () => {
   const changes: LegacyChange[] = [
@@ -56,4 +60,35 @@ Deno.test("changeFromPayload() refuses payloads it did not write", async (t) => 
       });
     });
   }
+});
+
+Deno.test("payloadOf() keeps a legacy value that spells \\u0000 exactly as it is", () => {
+  const spelled = "bob\\u0000smith"; // a backslash, u and four zeros: text, not a NUL
+  const change: LegacyChange = {
+    kind: "upsert",
+    legacyId: "1",
+    legacyInt: "1",
+    username: spelled,
+    createdAt: null,
+    displayName: "\\\\u0000",
+    lsn: "0/1",
+  };
+  assert.deepEqual(changeFromPayload(JSON.parse(payloadOf(change))), change);
+});
+
+Deno.test("payloadOf() cuts a text field at 1,025 code points, never inside a pair", () => {
+  const long = "\u{1F600}".repeat(2_000);
+  const change: LegacyChange = {
+    kind: "upsert",
+    legacyId: "1",
+    legacyInt: "1",
+    username: "x".repeat(10_000),
+    createdAt: null,
+    displayName: long,
+    lsn: "0/1",
+  };
+  const read = JSON.parse(payloadOf(change));
+  assert.equal(read.username.length, PAYLOAD_FIELD_MAX_CODE_POINTS);
+  assert.equal([...read.displayName].length, PAYLOAD_FIELD_MAX_CODE_POINTS);
+  assert.equal(read.displayName, long.slice(0, 2 * PAYLOAD_FIELD_MAX_CODE_POINTS));
 });
