@@ -9,9 +9,10 @@
 import assert from "node:assert/strict";
 import { escapeReportValue } from "../src/apply/report_value.ts";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { sanitizeDisplayName, seededRandom } from "../src/policy/mod.ts";
+import { seededRandom } from "../src/policy/mod.ts";
 import { seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { storedDisplayName } from "./support/stored_display_name.ts";
 
 const KILLS = Number(Deno.env.get("CRASH_KILLS") ?? "5");
 const SEED = Number(Deno.env.get("CRASH_SEED") ?? "20261128");
@@ -82,10 +83,6 @@ function startLoad(db: TestDatabase, random: () => number) {
   };
 }
 
-function cleaned(displayName: string | null): string | null {
-  return displayName === null ? null : sanitizeDisplayName(displayName).text;
-}
-
 /** Legacy rows without exactly one account mirroring their latest state, and the reasons. */
 async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
   return await withClient(db.url, async (client) => {
@@ -112,7 +109,7 @@ async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
       row.breach ??
         (row.present && escapeReportValue(row.username) !== row.legacy_username
           ? "legacy username"
-          : row.present && row.display_name !== cleaned(row.legacy_display_name)
+          : row.present && row.display_name !== storedDisplayName(row.legacy_display_name)
           ? "display name"
           : null);
     return rows.filter((row) => breach(row) !== null).map((row) =>

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { sanitizeDisplayName } from "../src/policy/mod.ts";
 import { seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { ownServerDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { startRestartableServer, suiteMajor } from "./support/test_server.ts";
 import { waitFor } from "./support/wait_for.ts";
+import { storedDisplayName } from "./support/stored_display_name.ts";
 
 /** Legacy rows whose account does not mirror them, plus accounts of rows that are gone. */
 async function unmirrored(db: TestDatabase): Promise<number> {
@@ -20,7 +20,7 @@ async function unmirrored(db: TestDatabase): Promise<number> {
        left join identity.accounts a on a.legacy_id = u.id::text and a.status = 'active'`,
     )).rows.filter((row) =>
       row.account_id === null ||
-      row.stored !== (row.legacy === null ? null : sanitizeDisplayName(row.legacy).text)
+      row.stored !== storedDisplayName(row.legacy)
     ).length + (await client.query(
       `select count(*)::int as n from identity.accounts a
        where a.status = 'active' and not exists (select 1 from users u where u.id::text = a.legacy_id)`,

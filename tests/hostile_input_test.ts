@@ -9,11 +9,11 @@ import fc from "fast-check";
 import { escapeReportValue } from "../src/apply/report_value.ts";
 import { createLegacyUsersTable } from "../src/demo/legacy_users.ts";
 import type pg from "../src/db/pg.ts";
-import { sanitizeDisplayName } from "../src/policy/mod.ts";
 import { runSync } from "../src/sync/run_sync.ts";
 import { runCli, snapshotConfig, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
+import { storedDisplayName } from "./support/stored_display_name.ts";
 
 /** Recorded so that a failure can be replayed exactly. */
 const SEED = 20_261_128;
@@ -74,9 +74,7 @@ function waitForMirror(db: TestDatabase, expected: number): Promise<boolean> {
         `select u.display_name as legacy, a.display_name as stored
          from users u join identity.accounts a on a.legacy_id = u.id::text and a.status = 'active'`,
       ));
-    const mirrored = rows.filter((row) =>
-      row.stored === (row.legacy === null ? null : sanitizeDisplayName(row.legacy).text)
-    );
+    const mirrored = rows.filter((row) => row.stored === storedDisplayName(row.legacy));
     return mirrored.length === expected;
   }, { timeoutMs: 60_000, intervalMs: 100 });
 }

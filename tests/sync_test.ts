@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { sanitizeDisplayName } from "../src/policy/mod.ts";
 import { compareLsn } from "../src/replication/lsn.ts";
 import { runSync } from "../src/sync/run_sync.ts";
 import {
@@ -12,6 +11,7 @@ import {
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
+import { storedDisplayName } from "./support/stored_display_name.ts";
 
 const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "2000" };
 
@@ -27,7 +27,7 @@ function mismatches(db: TestDatabase): Promise<number> {
     );
     const unmirrored = differing.filter((row) =>
       !row.found ||
-      row.stored !== (row.legacy === null ? null : sanitizeDisplayName(row.legacy).text)
+      row.stored !== storedDisplayName(row.legacy)
     ).length;
     return unmirrored + (await client.query(
       `select count(*)::int as n from identity.accounts a

@@ -66,8 +66,6 @@ const AFFIXED_ROOT = 4;
 const REPEATED_ROOT = 4;
 const CONTAINED_ROOT = 6;
 
-const collapse = collapseRuns;
-
 /**
  * The readings of `name` with its numbers taken out, for `admin1`, `help42_staff`,
  * `admin_01_team` and `007admin`, while a digit that is a letter stays (`r0o71` is `r0o7`,
@@ -134,9 +132,6 @@ function withDigitPairs(name: string): string[] {
   return DIGIT_PAIR.test(joined) ? [joined.replace(DIGIT_PAIR_ALL, "d")] : [];
 }
 
-/** The loose form of `text` (see `looseProtectedFold`). */
-const looseKey = looseProtectedFold;
-
 function hasDoubledLetter(text: string): boolean {
   for (let i = 1; i < text.length; i++) {
     if (text.charCodeAt(i) === text.charCodeAt(i - 1)) return true;
@@ -176,7 +171,7 @@ class ProtectedNameSet implements ProtectedNames {
     // Every affix is two letters or more: its first and last two say quickly whether to peel.
     this.#affixHeads = new Set(this.#affixes.map((affix) => affix.slice(0, 2)));
     this.#affixTails = new Set(this.#affixes.map((affix) => affix.slice(-2)));
-    this.#collapsedAffixes = [...new Set(PROTECTED_AFFIXES.map(looseKey))];
+    this.#collapsedAffixes = [...new Set(PROTECTED_AFFIXES.map(looseProtectedFold))];
     const cores = [...this.#looseCores];
     const searchable = cores.every((core) => /^[a-z0-9]+$/.test(core));
     this.#prefilter = searchable ? buildAutomaton(cores) : null;
@@ -192,21 +187,16 @@ class ProtectedNameSet implements ProtectedNames {
     const affixable = key.length >= AFFIXED_ROOT || SHORT_ROOTS_WITH_AFFIXES.has(lower);
     const root = { name, affixable };
     this.#roots.set(key, root);
+    const loose = looseProtectedFold(lower);
     if (affixable || contained) {
       // Loose forms of three letters or more (`rot` for `rooot`); shorter ones would pass
       // nearly every name, so those few are looked for by their fold.
-      const core = looseKey(lower);
-      if (core.length >= 3) this.#looseCores.add(core);
+      if (loose.length >= 3) this.#looseCores.add(loose);
       else this.#shortCores.push(key);
     }
-    // A doubled `v` folds to `w`: `vverified` must still be `verified`.
-    for (let at = lower.indexOf("v"); at >= 0; at = lower.indexOf("v", at + 1)) {
-      const alias = protectedFold(lower.slice(0, at) + "v" + lower.slice(at));
-      if (!this.#roots.has(alias)) this.#roots.set(alias, root);
-    }
-    if (key.length >= REPEATED_ROOT && affixable && !this.#collapsed.has(collapse(key))) {
-      this.#collapsed.set(collapse(key), { name, length: key.length });
-      const loose = looseKey(lower);
+    const collapsed = collapseRuns(key);
+    if (key.length >= REPEATED_ROOT && affixable && !this.#collapsed.has(collapsed)) {
+      this.#collapsed.set(collapsed, { name, length: key.length });
       if (!this.#loose.has(loose)) this.#loose.set(loose, name);
     }
     if (contained && key.length >= CONTAINED_ROOT) this.#contained.push([key, name]);
@@ -233,7 +223,7 @@ class ProtectedNameSet implements ProtectedNames {
       // Repeats anywhere, affixes included (`tthe_staff`, `systernnn`): every run of a letter
       // read as one letter, written and folded, against protected names of four letters or more.
       for (const variant of [name, ...numbered]) {
-        const repeated = this.#peeledLoosely(looseKey(variant), new Set()) ??
+        const repeated = this.#peeledLoosely(looseProtectedFold(variant), new Set()) ??
           this.#digitPairLoosely(variant);
         if (repeated !== null) return repeated;
       }
@@ -250,10 +240,10 @@ class ProtectedNameSet implements ProtectedNames {
     const automaton = this.#prefilter;
     if (automaton === null) return true;
     for (const core of this.#shortCores) if (key.includes(core)) return true;
-    const readings = [looseKey(name)];
+    const readings = [looseProtectedFold(name)];
     const joined = name.toLowerCase().replace(SEPARATOR_RUNS, "");
-    if (DIGIT_PAIR.test(collapse(joined))) {
-      readings.push(looseKey(collapse(joined).replace(DIGIT_PAIR_ALL, "d")));
+    if (DIGIT_PAIR.test(collapseRuns(joined))) {
+      readings.push(looseProtectedFold(collapseRuns(joined).replace(DIGIT_PAIR_ALL, "d")));
     }
     for (const reading of readings) {
       let state = 0;
@@ -267,9 +257,12 @@ class ProtectedNameSet implements ProtectedNames {
 
   /** `accc1min`: the repeats collapsed first, then `c1` read as `d`. */
   #digitPairLoosely(variant: string): string | null {
-    const collapsed = collapse(variant.toLowerCase());
+    const collapsed = collapseRuns(variant.toLowerCase());
     if (!DIGIT_PAIR.test(collapsed)) return null;
-    return this.#peeledLoosely(looseKey(collapsed.replace(DIGIT_PAIR_ALL, "d")), new Set());
+    return this.#peeledLoosely(
+      looseProtectedFold(collapsed.replace(DIGIT_PAIR_ALL, "d")),
+      new Set(),
+    );
   }
 
   /** Like `#peeled`, on a key whose letter runs are collapsed, against collapsed names. */
@@ -305,7 +298,7 @@ class ProtectedNameSet implements ProtectedNames {
     if (root !== undefined && (!peeled || root.affixable)) return root.name;
     if (key.length < REPEATED_ROOT || !hasDoubledLetter(key)) return null;
     // Letters repeated, never removed: `suppport` is `support`, `suport` is not.
-    const repeated = this.#collapsed.get(collapse(key));
+    const repeated = this.#collapsed.get(collapseRuns(key));
     return repeated !== undefined && key.length >= repeated.length ? repeated.name : null;
   }
 
