@@ -906,3 +906,175 @@ Deno.test("a batch ends exactly where applying its changes one at a time ends", 
     });
   }
 });
+
+/** A legacy primary-key change: the row of `from` now has key `to` (and these values). */
+function rekey(
+  from: string,
+  to: string,
+  lsn: string,
+  row: Parameters<typeof upsert>[2] = {},
+): AccountChange {
+  return { ...upsert(to, lsn, row), previousLegacyId: from };
+}
+
+async function rekeys(db: TestDatabase) {
+  return await query<{ account_id: string; old: string; new: string; source: string }>(
+    db,
+    `select account_id::text, old_legacy_id as old, new_legacy_id as new, source
+     from identity.legacy_rekeys order by rekey_id`,
+  );
+}
+
+Deno.test("a legacy primary-key change re-keys the account: same person, same public ID and name", async (t) => {
+  await using db = await identityDatabase();
+  await apply(db, [
+    upsert("20", "0/100", { username: "wanda" }),
+    upsert("21", "0/100", { username: "xavier" }),
+  ]);
+  const before = (await account(db, "20"))!;
+
+  await t.step("moved, audited, nothing tombstoned, held or reported", async () => {
+    const stats = await apply(db, [rekey("20", "100020", "0/200", { username: "wanda" })]);
+
+    assert.deepEqual(stats, counts({ rekeyed: 1 }));
+    assert.equal(await account(db, "20"), undefined);
+    const after = (await account(db, "100020"))!;
+    assert.deepEqual(
+      { ...after, legacy_id: before.legacy_id, source_lsn: before.source_lsn },
+      before,
+    );
+    assert.equal(after.source_lsn, "0/200");
+    assert.deepEqual(await rekeys(db), [
+      { account_id: before.account_id, old: "20", new: "100020", source: "stream" },
+    ]);
+    assert.equal(await hold(db, "wanda"), undefined);
+    assert.deepEqual(await reports(db, "100020"), []);
+  });
+
+  await t.step("a replay changes nothing and audits nothing twice", async () => {
+    const stats = await apply(db, [rekey("20", "100020", "0/200", { username: "wanda" })]);
+
+    assert.deepEqual(stats, counts({ skipped: 1 }));
+    assert.equal((await rekeys(db)).length, 1);
+    assert.equal((await account(db, "100020"))!.public_id, before.public_id);
+  });
+
+  await t.step(
+    "with a rename in the same change: re-keyed, then renamed by the policy",
+    async () => {
+      const stats = await apply(db, [rekey("100020", "7", "0/300", { username: "Wanda.W" })]);
+
+      assert.deepEqual(stats, counts({ rekeyed: 1 }));
+      const after = (await account(db, "7"))!;
+      assert.equal(after.public_id, before.public_id);
+      assert.equal(after.username, "wanda.w");
+      assert.equal((await hold(db, "wanda"))?.legacy_id, "7");
+    },
+  );
+
+  await t.step("the database lets a legacy id change only through the audited path", async () => {
+    await assert.rejects(
+      query(db, "update identity.accounts set legacy_id = '8' where legacy_id = '7'"),
+      /legacy_id is immutable.*identity\.rekey_account/,
+    );
+    await assert.rejects(
+      query(db, "select identity.rekey_account('7', '21', 'stream', '0/400')"),
+      /account \d+ already has legacy id 21/,
+    );
+    await assert.rejects(
+      query(db, "select identity.rekey_account('404', '405', 'stream', '0/400')"),
+      /legacy id 404 to 405: it has no account/,
+    );
+  });
+});
+
+Deno.test("re-keys within one batch: chains, swaps, a key freed and used again", async (t) => {
+  await using db = await identityDatabase();
+  await apply(db, ["1", "2"].map((id) => upsert(id, "0/100", { username: `swap${id}` })));
+  const one = (await account(db, "1"))!;
+  const two = (await account(db, "2"))!;
+
+  await t.step("two rows swap keys through a third (1 → 3, 2 → 1, 3 → 2)", async () => {
+    const stats = await apply(db, [
+      rekey("1", "3", "0/200", { username: "swap1" }),
+      rekey("2", "1", "0/200", { username: "swap2" }),
+      rekey("3", "2", "0/200", { username: "swap1" }),
+    ]);
+
+    assert.deepEqual(stats, counts({ rekeyed: 3 }));
+    assert.equal((await account(db, "2"))!.public_id, one.public_id);
+    assert.equal((await account(db, "2"))!.username, "swap1");
+    assert.equal((await account(db, "1"))!.public_id, two.public_id);
+    assert.equal(await account(db, "3"), undefined);
+    assert.deepEqual((await rekeys(db)).map((r) => `${r.old}→${r.new}`), ["1→3", "2→1", "3→2"]);
+  });
+
+  await t.step("a key moved away from is a new person when inserted again", async () => {
+    const stats = await apply(db, [
+      rekey("2", "40", "0/300", { username: "swap1" }),
+      upsert("2", "0/300", { username: "newcomer" }),
+    ]);
+
+    assert.deepEqual(stats, counts({ rekeyed: 1, inserted: 1 }));
+    assert.equal((await account(db, "40"))!.public_id, one.public_id);
+    const newcomer = (await account(db, "2"))!;
+    assert.equal(newcomer.username, "newcomer");
+    assert.notEqual(newcomer.public_id, one.public_id);
+  });
+
+  await t.step(
+    "a row inserted and re-keyed in one batch is created under its last key",
+    async () => {
+      const stats = await apply(db, [
+        upsert("50", "0/400", { username: "brief" }),
+        rekey("50", "51", "0/400", { username: "brief" }),
+      ]);
+
+      assert.deepEqual(stats, counts({ inserted: 1, rekeyed: 1 }));
+      assert.equal(await account(db, "50"), undefined);
+      assert.equal((await account(db, "51"))!.username, "brief");
+    },
+  );
+
+  await t.step("a key nobody had becomes an account, as an insert would", async () => {
+    const stats = await apply(db, [rekey("60", "61", "0/500", { username: "unseen" })]);
+
+    assert.deepEqual(stats, counts({ inserted: 1 }));
+    assert.equal((await account(db, "61"))!.username, "unseen");
+  });
+});
+
+Deno.test("a re-key onto a key that has an account is a dead letter, and the stream goes on", async () => {
+  await using db = await identityDatabase();
+  await apply(db, [
+    upsert("1", "0/100", { username: "first" }),
+    upsert("2", "0/100", { username: "second" }),
+    remove("2", "0/150"),
+  ]);
+  const first = (await account(db, "1"))!;
+
+  const stats = await apply(db, [
+    rekey("1", "2", "0/200", { username: "first" }),
+    upsert("3", "0/200", { username: "third" }),
+  ]);
+
+  assert.deepEqual(stats, counts({ inserted: 1, deadLettered: 1 }));
+  assert.deepEqual(await account(db, "1"), first);
+  assert.equal((await account(db, "2"))!.status, "deleted");
+  const [letter] = await withClient(db.url, (client) => listDeadLetters(client));
+  assert.equal(letter!.legacyId, "2");
+  assert.match(letter!.error, /re-key legacy account 1 to 2: legacy id 2 already has an account/);
+  assert.equal((letter!.payload as { previousLegacyId: string }).previousLegacyId, "1");
+});
+
+Deno.test("an account's report rows follow it to its new key", async () => {
+  await using db = await identityDatabase();
+  await apply(db, [upsert("1", "0/100", { username: "taken" })]);
+  await apply(db, [upsert("2", "0/200", { username: "taken" })]);
+  assert.equal((await reports(db, "2")).length, 1);
+
+  await apply(db, [rekey("2", "9", "0/300", { username: "taken" })]);
+
+  assert.deepEqual(await reports(db, "2"), []);
+  assert.deepEqual((await reports(db, "9")).map((r) => r.decision), ["fallback"]);
+});

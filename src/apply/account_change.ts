@@ -11,6 +11,11 @@ export interface AccountChange {
   kind: "upsert" | "delete";
   /** The legacy primary key, as text. */
   legacyId: string;
+  /**
+   * The key the row had before this change, when the change moved it (an upsert decoded from an
+   * `update … set id = …`): the same person under a new key, whose account is re-keyed.
+   */
+  previousLegacyId?: string;
   /** The legacy key as a number when the key is an integer, for "the smaller id wins". */
   legacyInt: string | null;
   /** The legacy username; `undefined` when unchanged and not sent (TOAST). */

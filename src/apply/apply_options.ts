@@ -21,6 +21,7 @@ export interface ApplyOptions {
 export type ChangeOutcome =
   | "inserted"
   | "reactivated"
+  | "rekeyed"
   | "renamed"
   | "renameRefused"
   | "mirrored"
@@ -33,6 +34,8 @@ export interface ApplyStats extends Record<ChangeOutcome, number> {
   inserted: number;
   /** Tombstones of a re-inserted legacy id, active again with their public ID. */
   reactivated: number;
+  /** Legacy primary-key changes: the account moved to the new key (and took the rest of the change). */
+  rekeyed: number;
   /** Legacy renames that moved the account to its new candidate. */
   renamed: number;
   /** Legacy renames whose candidate was taken, held or missing: the name was kept. */
@@ -54,6 +57,7 @@ export function emptyStats(): ApplyStats {
   return {
     inserted: 0,
     reactivated: 0,
+    rekeyed: 0,
     renamed: 0,
     renameRefused: 0,
     mirrored: 0,

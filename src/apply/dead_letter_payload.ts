@@ -40,7 +40,13 @@ function cutCodePoints(text: string, limit: number): string {
   return text.slice(0, end);
 }
 
-const OPTIONAL_TEXT = ["username", "createdAt", "displayName", "legacyInt"] as const;
+const OPTIONAL_TEXT = [
+  "username",
+  "createdAt",
+  "displayName",
+  "legacyInt",
+  "previousLegacyId",
+] as const;
 
 /**
  * The change a payload holds.
@@ -70,7 +76,7 @@ export function changeFromPayload(payload: unknown): LegacyChange {
       throw new TypeError(`Cannot read dead letter payload: ${key} is not text or null`);
     }
   }
-  return {
+  const change: LegacyChange = {
     kind: value.kind,
     legacyId: value.legacyId,
     legacyInt: (value.legacyInt as string | null | undefined) ?? null,
@@ -79,4 +85,6 @@ export function changeFromPayload(payload: unknown): LegacyChange {
     displayName: value.displayName as string | null | undefined,
     lsn: value.lsn,
   };
+  if (typeof value.previousLegacyId === "string") change.previousLegacyId = value.previousLegacyId;
+  return change;
 }

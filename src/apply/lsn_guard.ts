@@ -7,7 +7,8 @@ import type { AccountChange } from "./account_change.ts";
 
 /**
  * For each change, whether it passes the guard of `baseline` (each account's LSN before the
- * call, by legacy id; an account missing, or without an LSN, takes every change). Changes at
+ * call, by legacy id; an account missing, or without an LSN, takes every change; a re-key is
+ * judged by the accounts of both its keys). Changes at
  * `continuing` (a source transaction split over batches) also pass at their account's LSN.
  *
  * @throws {TypeError} when an LSN does not parse.
@@ -28,11 +29,16 @@ export function passesGuard(
     return parsed;
   };
   const split = continuing === undefined ? undefined : position(continuing);
-  return changes.map((change) => {
-    const at = position(change.lsn);
-    const before = baseline.get(change.legacyId);
+  const passes = (at: bigint, legacyId: string) => {
+    const before = baseline.get(legacyId);
     if (typeof before !== "string") return true;
     const last = position(before);
     return at > last || (at === last && at === split);
+  };
+  // A re-key must be new to the account it moves as well as to any account at its new key.
+  return changes.map((change) => {
+    const at = position(change.lsn);
+    return passes(at, change.legacyId) &&
+      (change.previousLegacyId === undefined || passes(at, change.previousLegacyId));
   });
 }

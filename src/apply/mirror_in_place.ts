@@ -12,8 +12,8 @@ import { escapeReportValue } from "./report_value.ts";
 
 /**
  * Mirrors in place, inside the open transaction on `client`, the changes of `changes` it can;
- * returns their indexes. Only upserts whose legacy id appears once in `changes` are tried (the
- * order of several changes to one account is the plan's business). A change the statement cannot
+ * returns their indexes. Only upserts whose legacy id appears once in `changes`, and that re-key
+ * nothing, are tried (the order of several changes to one account is the plan's business). A change the statement cannot
  * take (a value the database refuses) leaves every change to the full plan, which isolates it.
  * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
  */
@@ -23,9 +23,16 @@ export async function mirrorInPlace(
   continuing?: string,
 ): Promise<Set<number>> {
   const seen = new Map<string, number>();
-  for (const change of changes) seen.set(change.legacyId, (seen.get(change.legacyId) ?? 0) + 1);
+  const see = (legacyId: string) => seen.set(legacyId, (seen.get(legacyId) ?? 0) + 1);
+  for (const change of changes) {
+    see(change.legacyId);
+    if (change.previousLegacyId !== undefined) see(change.previousLegacyId);
+  }
   const tried = changes.flatMap((change, index) =>
-    change.kind === "upsert" && seen.get(change.legacyId) === 1 ? [index] : []
+    change.kind === "upsert" && change.previousLegacyId === undefined &&
+      seen.get(change.legacyId) === 1
+      ? [index]
+      : []
   );
   if (tried.length === 0) return new Set();
   const pick = <T>(value: (change: AccountChange) => T) =>

@@ -43,6 +43,15 @@ export interface HoldWrite {
   reason: "renamed" | "deleted";
 }
 
+/** An account moved to a new legacy id: a legacy primary-key change. */
+export interface RekeyWrite {
+  accountId: string;
+  fromLegacyId: string;
+  toLegacyId: string;
+  /** Commit LSN of the change that moved the key. */
+  sourceLsn: string;
+}
+
 /** Why an account's username is not its legacy value, lower-cased. */
 export interface ReportRow {
   legacyId: string;
@@ -60,6 +69,8 @@ export interface ReportRow {
 export interface Plan {
   /** One per change, in order. */
   outcomes: ChangeOutcome[];
+  /** Stored accounts moved to a new legacy id, in the order the moves happened. */
+  rekeys: RekeyWrite[];
   inserts: AccountDraft[];
   /** Accounts whose name, status or legacy name changed. */
   updates: AccountDraft[];
@@ -134,6 +145,7 @@ class SlicePlanner {
   /** The last word on each name's hold row: a hold, or null to remove it. */
   readonly #holdWrites = new Map<string, HoldWrite | null>();
   readonly #reports: ReportRow[] = [];
+  readonly #rekeys: RekeyWrite[] = [];
   readonly #unverified = new Set<string>();
   readonly #unverifiedSkeletons = new Set<string>();
   /** Legacy ids of the slice's accounts by every skeleton they had; checked again on use. */
@@ -167,6 +179,7 @@ class SlicePlanner {
       onlyMirrored(draft, this.#input.accounts.get(draft.legacyId));
     return {
       outcomes,
+      rekeys: this.#rekeys,
       inserts: drafts.filter((draft) => draft.isNew),
       updates: changed.filter((draft) => !mirrorsOnly(draft)),
       mirrors: changed.filter(mirrorsOnly),
@@ -181,6 +194,13 @@ class SlicePlanner {
   #apply(change: AccountChange, index: number): ChangeOutcome {
     // At or below the account's LSN before this call: a replay, or older than the snapshot's read.
     if (!this.#input.applies[index]) return "skipped";
+    const rekeyed = change.previousLegacyId !== undefined &&
+      this.#rekey(change.previousLegacyId, change);
+    const outcome = this.#applyToAccount(change, index);
+    return rekeyed ? "rekeyed" : outcome;
+  }
+
+  #applyToAccount(change: AccountChange, index: number): ChangeOutcome {
     const draft = this.#drafts.get(change.legacyId);
     if (change.kind === "delete") {
       if (draft === undefined || draft.status === "deleted") return "skipped";
@@ -206,6 +226,42 @@ class SlicePlanner {
     if (raw === draft.legacyUsername) return "mirrored";
     draft.legacyUsername = raw;
     return this.#rename(draft, change);
+  }
+
+  /**
+   * Moves the account of `from` to the change's legacy id, when `from` has one; false when not
+   * (the change is then an upsert of its new key, as for a row the snapshot never saw).
+   *
+   * @throws {Error} when the new key already has an account: two accounts would be one person.
+   */
+  #rekey(from: string, change: AccountChange): boolean {
+    const draft = this.#drafts.get(from);
+    if (draft === undefined) return false;
+    const occupant = this.#drafts.get(change.legacyId);
+    if (occupant !== undefined) {
+      throw new Error(
+        `Cannot re-key legacy account ${from} to ${change.legacyId}: legacy id ${change.legacyId} already has an account (${occupant.status}); resolve it by hand`,
+      );
+    }
+    this.#drafts.delete(from);
+    draft.legacyId = change.legacyId;
+    draft.touched = true;
+    this.#drafts.set(change.legacyId, draft);
+    this.#indexSkeleton(draft.usernameSkeleton, draft.legacyId);
+    // Report rows follow their account, as the stored ones do in `identity.rekey_account`.
+    for (const report of this.#reports) {
+      if (report.legacyId === from) report.legacyId = change.legacyId;
+    }
+    // An account this slice creates is simply created under its last key.
+    if (!draft.isNew) {
+      this.#rekeys.push({
+        accountId: draft.accountId,
+        fromLegacyId: from,
+        toLegacyId: change.legacyId,
+        sourceLsn: change.lsn,
+      });
+    }
+    return true;
   }
 
   #create(change: AccountChange, index: number): void {
@@ -345,9 +401,10 @@ class SlicePlanner {
     if (!this.#input.checkedSkeletons.has(skeleton)) this.#unverifiedSkeletons.add(skeleton);
     if (this.#input.lookalikes.has(skeleton)) return "LOOKALIKE";
     for (const legacyId of this.#skeletons.get(skeleton) ?? []) {
-      const other = this.#drafts.get(legacyId)!;
+      // A key an account moved away from may have no account any more.
+      const other = this.#drafts.get(legacyId);
       if (
-        other.accountId !== accountId && other.status === "active" &&
+        other !== undefined && other.accountId !== accountId && other.status === "active" &&
         other.usernameSkeleton === skeleton
       ) return "LOOKALIKE";
     }

@@ -39,8 +39,16 @@ export function planLookups(
   },
 ): SliceLookups {
   const changesPerId = new Map<string, number>();
+  const count = (legacyId: string) =>
+    changesPerId.set(legacyId, (changesPerId.get(legacyId) ?? 0) + 1);
+  /** Keys an account may move away from: an upsert of one may need a new account. */
+  const movedFrom = new Set<string>();
   for (const change of changes) {
-    changesPerId.set(change.legacyId, (changesPerId.get(change.legacyId) ?? 0) + 1);
+    count(change.legacyId);
+    if (change.previousLegacyId !== undefined) {
+      count(change.previousLegacyId);
+      movedFrom.add(change.previousLegacyId);
+    }
   }
   const names = new Set<string>();
   const skeletons = new Set<string>();
@@ -49,14 +57,15 @@ export function planLookups(
   for (const [index, change] of changes.entries()) {
     if (!options.applies[index]) continue;
     if (typeof change.createdAt === "string") createdAts.add(change.createdAt);
-    const stored = accounts.get(change.legacyId);
+    const stored = accounts.get(change.legacyId) ??
+      (change.previousLegacyId === undefined ? undefined : accounts.get(change.previousLegacyId));
     if (change.kind === "delete") {
       if (stored?.status === "active") {
         names.add(tombstoneDraw(options.draws, index, 0, options.random));
       }
       continue;
     }
-    if (stored === undefined) newLegacyIds.add(change.legacyId);
+    if (stored === undefined || movedFrom.has(change.legacyId)) newLegacyIds.add(change.legacyId);
     const judged = stored === undefined || stored.status === "deleted" ||
       changesPerId.get(change.legacyId)! > 1 ||
       (change.username !== undefined &&

@@ -19,9 +19,14 @@ export interface StoredAccount {
   sourceLsn: string | null;
 }
 
-/** The distinct legacy ids of `changes`, in order of first appearance. */
+/** The distinct legacy ids of `changes`, a re-key's previous id included, in order of appearance. */
 export function legacyIdsOf(changes: readonly AccountChange[]): string[] {
-  return [...new Set(changes.map((change) => change.legacyId))];
+  const ids = new Set<string>();
+  for (const change of changes) {
+    if (change.previousLegacyId !== undefined) ids.add(change.previousLegacyId);
+    ids.add(change.legacyId);
+  }
+  return [...ids];
 }
 
 /** Reads the accounts of `legacyIds` that exist, by legacy id. */

@@ -1,10 +1,11 @@
 /**
- * Writes a planned slice in a few set-based statements: accounts updated, then created (so a
- * name freed by one account can go to a new one), then holds, then report rows.
+ * Writes a planned slice in a few set-based statements: accounts re-keyed (so a key freed by one
+ * can go to a new account), updated, then created (so a name freed by one account can go to a new
+ * one), then holds, then report rows.
  */
 import { copyRows } from "../db/copy_rows.ts";
 import type pg from "../db/pg.ts";
-import type { AccountDraft, Plan } from "./plan_changes.ts";
+import type { AccountDraft, Plan, RekeyWrite } from "./plan_changes.ts";
 
 /** Writes `plan` inside the open transaction on `client`. */
 export async function writePlan(
@@ -12,6 +13,7 @@ export async function writePlan(
   plan: Plan,
   options: { holdDays: number },
 ): Promise<void> {
+  if (plan.rekeys.length > 0) await rekeyAccounts(client, plan.rekeys);
   if (plan.mirrors.length > 0) await mirrorAccounts(client, plan.mirrors);
   if (plan.updates.length > 0) await updateAccounts(client, plan.updates);
   if (plan.inserts.length > 0) await insertAccounts(client, plan.inserts);
@@ -60,6 +62,25 @@ export async function writePlan(
       ],
     );
   }
+}
+
+/**
+ * Moves accounts to their new legacy ids through `identity.rekey_account`, the one path the
+ * database lets change a legacy id (it writes the audit row), one at a time in order: a chain of
+ * moves (1 → 3, 2 → 1, 3 → 2) never has two accounts on one key.
+ */
+async function rekeyAccounts(client: pg.ClientBase, rekeys: readonly RekeyWrite[]) {
+  await client.query(
+    `select identity.rekey_account(r.from_id, r.to_id, 'stream', r.source_lsn)
+     from unnest($1::text[], $2::text[], $3::pg_lsn[]) with ordinality as r(from_id, to_id,
+                                                                          source_lsn, n)
+     order by r.n`,
+    [
+      rekeys.map((r) => r.fromLegacyId),
+      rekeys.map((r) => r.toLegacyId),
+      rekeys.map((r) => r.sourceLsn),
+    ],
+  );
 }
 
 /** The common case, kept narrow: fewer values to send, parse and compare. */

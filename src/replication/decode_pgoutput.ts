@@ -4,7 +4,7 @@
  * message, so columns added or dropped beside the mapped ones change nothing.
  */
 import type { Pgoutput } from "pg-logical-replication";
-import { legacyUpsertChange } from "../apply/account_change.ts";
+import { type AccountChange, legacyUpsertChange } from "../apply/account_change.ts";
 import type { Config } from "../config.ts";
 import type { LegacyTable } from "../snapshot/legacy_table.ts";
 import type {
@@ -158,18 +158,19 @@ export class PgoutputDecoder {
     return [{ type: "begin", tx }, ...events];
   }
 
-  #update(message: Pgoutput.MessageUpdate): LegacyChange[] {
+  #update(message: Pgoutput.MessageUpdate): AccountChange[] {
     const old = message.key ?? message.old;
     const oldId = old ? this.#key(old) : undefined;
     // An unchanged key stored out of line comes only in the old key.
     const newId = this.#key(message.new) ?? oldId;
     if (newId === undefined) throw this.#noKey("update");
     const upsert = this.#upsert(message.new, newId);
-    if (oldId === undefined || oldId === newId) return [upsert];
-    return [this.#delete(oldId), upsert];
+    // A primary-key change: the same row under a new key, so the same account, re-keyed.
+    if (oldId !== undefined && oldId !== newId) upsert.previousLegacyId = oldId;
+    return [upsert];
   }
 
-  #upsert(tuple: Tuple, id = this.#key(tuple)): LegacyChange {
+  #upsert(tuple: Tuple, id = this.#key(tuple)): AccountChange {
     if (id === undefined) throw this.#noKey("insert");
     const { columns } = this.#options;
     return legacyUpsertChange({

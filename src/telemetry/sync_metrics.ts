@@ -16,6 +16,7 @@ import { observeSnapshot } from "./snapshot_metrics.ts";
 const OPS: Record<keyof ApplyStats, string> = {
   inserted: "insert",
   reactivated: "reactivate",
+  rekeyed: "rekey",
   renamed: "rename",
   renameRefused: "rename_refused",
   mirrored: "update",
