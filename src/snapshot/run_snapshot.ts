@@ -25,6 +25,7 @@ import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
 import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
 import { mayTombstone, reconcileAccounts } from "./reconcile_accounts.ts";
+import { rekeyMovedRows } from "./rekey_moved_rows.ts";
 import { setupRun } from "./setup_run.ts";
 import { lsnBefore } from "../replication/lsn.ts";
 import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
@@ -180,6 +181,12 @@ async function resolveNames(
     progress.phase = "claiming";
     const started = performance.now();
     const { claimed } = await inTransaction(identity, async () => {
+      const rekeyed = await rekeyMovedRows(identity, {
+        slotName,
+        lsn: lsnBefore(state.consistentPoint!),
+        deletes: await mayTombstone(identity, slotName, state.legacyTable),
+      });
+      if (rekeyed > 0) log.info("{rekeyed} accounts re-keyed to their rows' new keys", { rekeyed });
       const result = await claimContestedNames(identity, slotName);
       await setPhase(identity, slotName, "assigning");
       return result;
