@@ -4,22 +4,20 @@
  * server message halfway through START_REPLICATION.
  */
 import type pg from "../db/pg.ts";
-import type { LegacyTable } from "../snapshot/legacy_table.ts";
 import { LegacyStreamError } from "./legacy_stream_error.ts";
+import { checkPublishedTable, type PublishedTable } from "./published_table.ts";
 
 /** Where the stream reads. */
-export interface StreamSource {
+export interface StreamSource extends PublishedTable {
   slotName: string;
-  publicationName: string;
-  table: Pick<LegacyTable, "name" | "schema" | "table">;
 }
 
 const RESNAPSHOT =
   "re-snapshot under a new slot: set SLOT_NAME and PUBLICATION_NAME to new names, run `deno task snapshot`, then `deno task sync` (docs/runbook.md, Slot lost)";
 
-/** Throws a `LegacyStreamError` unless the slot is a valid pgoutput slot of this database and the publication publishes the table. */
+/** Throws a `LegacyStreamError` unless the slot is a valid pgoutput slot of this database and the table is published as the stream needs. */
 export async function checkSource(client: pg.ClientBase, source: StreamSource): Promise<void> {
-  const { slotName, publicationName, table } = source;
+  const { slotName, table } = source;
   // to_jsonb reads columns that only some majors have (invalidation_reason: 17+, conflicting: 16+).
   const { rows: slots } = await client.query<{ slot: Record<string, unknown>; here: boolean }>(
     `select to_jsonb(s) as slot, s.database = current_database() as here
@@ -47,18 +45,5 @@ export async function checkSource(client: pg.ClientBase, source: StreamSource): 
       `Cannot stream ${table.name}: replication slot "${slotName}" is not a pgoutput slot of this database (it is ${slot.slot_type}, plugin ${slot.plugin}, database ${slot.database}); set SLOT_NAME`,
     );
   }
-  const { rows: publications } = await client.query<{ has_table: boolean }>(
-    `select exists (select 1 from pg_publication_tables
-                    where pubname = $1 and schemaname = $2 and tablename = $3) as has_table
-     from pg_publication where pubname = $1`,
-    [publicationName, table.schema, table.table],
-  );
-  if (!publications[0]?.has_table) {
-    throw new LegacyStreamError(
-      "publication-missing",
-      `Cannot stream ${table.name}: publication "${publicationName}" ${
-        publications[0] ? "does not publish it" : "does not exist"
-      }; the snapshot creates it (or run CREATE PUBLICATION "${publicationName}" FOR TABLE ${table.name})`,
-    );
-  }
+  await checkPublishedTable(client, source);
 }

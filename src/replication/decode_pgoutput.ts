@@ -16,6 +16,9 @@ import type {
 import { LegacyStreamError } from "./legacy_stream_error.ts";
 import { formatLsn, parseLsn } from "./lsn.ts";
 
+const RESNAPSHOT =
+  "re-snapshot under a new slot: set SLOT_NAME and PUBLICATION_NAME to new names, run `deno task snapshot`, then `deno task sync`";
+
 /** The prefix of the daemon's heartbeat messages (`pg_logical_emit_message(true, prefix, …)`). */
 export const HEARTBEAT_PREFIX = "identity_sync_heartbeat";
 
@@ -28,7 +31,10 @@ export type StreamEvent =
 
 /** What the decoder needs to know of the legacy table. */
 export interface DecoderOptions {
-  table: Pick<LegacyTable, "name" | "schema" | "table" | "integerKey">;
+  /** With its `oid` and `columnTypeOids` (as read at start-up), a replaced table or a changed column type stops the stream. */
+  table:
+    & Pick<LegacyTable, "name" | "schema" | "table" | "integerKey">
+    & Partial<Pick<LegacyTable, "oid" | "columnTypeOids">>;
   /** Raw (unquoted) column names. */
   columns: Config["legacyColumns"];
 }
@@ -121,15 +127,31 @@ export class PgoutputDecoder {
   #isLegacyTable(relation: Pgoutput.MessageRelation): boolean {
     const { table, columns } = this.#options;
     if (relation.schema !== table.schema || relation.name !== table.table) return false;
-    const present = new Set(relation.columns.map((column) => column.name));
+    if (table.oid !== undefined && relation.relationOid !== table.oid) {
+      throw new LegacyStreamError(
+        "table-replaced",
+        `Cannot decode changes of ${table.name}: it is another table now (relation ${relation.relationOid}, not ${table.oid}): it was dropped and created again, so its rows are not the ones the accounts mirror; ${RESNAPSHOT}`,
+      );
+    }
+    const present = new Map(relation.columns.map((column) => [column.name, column.typeOid]));
     for (const [field, setting] of Object.entries(SETTINGS)) {
       const column = columns[field as keyof typeof SETTINGS];
-      if (column !== undefined && !present.has(column)) {
+      if (column === undefined) continue;
+      if (!present.has(column)) {
         throw new LegacyStreamError(
           "column-missing",
           `Cannot decode changes of ${table.name}: it no longer has column "${column}" (${setting}); its replicated columns are ${
-            [...present].join(", ")
+            [...present.keys()].join(", ")
           }`,
+        );
+      }
+      const expected = table.columnTypeOids?.[column];
+      if (expected !== undefined && present.get(column) !== expected) {
+        throw new LegacyStreamError(
+          "column-changed",
+          `Cannot decode changes of ${table.name}: column "${column}" (${setting}) changed type (type OID ${expected}, now ${
+            present.get(column)
+          }); check that the sync still reads it right, then start the daemon again`,
         );
       }
     }
@@ -201,7 +223,7 @@ export class PgoutputDecoder {
   #noKey(operation: string): LegacyStreamError {
     const { table, columns } = this.#options;
     return new LegacyStreamError(
-      "replication-failed",
+      "no-key",
       `Cannot decode a ${operation} of ${table.name}: it carries no value of its key "${columns.id}" (check its REPLICA IDENTITY)`,
     );
   }

@@ -191,6 +191,60 @@ Deno.test("PgoutputDecoder refuses a Relation message without a mapped column, n
   assert.deepEqual(decoder.decode(relation(1, ["id"], { schema: "archive" })), []);
 });
 
+Deno.test("PgoutputDecoder stops on another table under the legacy name, or a mapped column's new type", async (t) => {
+  const known = {
+    ...TABLE,
+    oid: 16384,
+    columnTypeOids: { id: 25, username: 25, created_at: 25, name: 25 },
+  };
+  const refuses = (message: Pgoutput.MessageRelation, kind: string, pattern: RegExp) =>
+    assert.throws(
+      () => new PgoutputDecoder({ table: known, columns: COLUMNS }).decode(message),
+      (error: LegacyStreamError) => {
+        assert.equal(error.kind, kind);
+        assert.match(error.message, pattern);
+        return true;
+      },
+    );
+
+  await t.step("the table as it was passes", () => {
+    assert.deepEqual(new PgoutputDecoder({ table: known, columns: COLUMNS }).decode(USERS), []);
+  });
+  await t.step("a new relation OID is a replaced table", () => {
+    refuses(
+      relation(16500, ["id", "username", "created_at", "name"]),
+      "table-replaced",
+      /relation 16500, not 16384.*dropped and created again/,
+    );
+  });
+  await t.step("a mapped column of another type", () => {
+    const retyped = relation(16384, ["id", "username", "created_at", "name"]);
+    retyped.columns[2] = { ...retyped.columns[2]!, typeOid: 1114 };
+    refuses(
+      retyped,
+      "column-changed",
+      /column "created_at" \(LEGACY_CREATED_AT_COLUMN\) changed type \(type OID 25, now 1114\)/,
+    );
+  });
+});
+
+Deno.test("PgoutputDecoder stops on a delete without its key, pointing at REPLICA IDENTITY", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+  decodeAll(decoder, [USERS, begin]);
+
+  assert.throws(
+    () => decoder.decode({ tag: "delete", relation: USERS, key: { email: "x" }, old: null }),
+    (error: LegacyStreamError) => {
+      assert.equal(error.kind, "no-key");
+      assert.match(
+        error.message,
+        /carries no value of its key "id" \(check its REPLICA IDENTITY\)/,
+      );
+      return true;
+    },
+  );
+});
+
 Deno.test("PgoutputDecoder gives a null display name when none is configured, and text keys no number", () => {
   const decoder = new PgoutputDecoder({
     table: { ...TABLE, integerKey: false },

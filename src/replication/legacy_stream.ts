@@ -102,7 +102,12 @@ export class LegacyStream {
     client.on("error", () => {});
     try {
       await client.connect();
-      await checkSource(client, { slotName, publicationName, table });
+      await checkSource(client, {
+        slotName,
+        publicationName,
+        table,
+        columns: this.#options.legacyColumns,
+      });
     } catch (error) {
       throw this.#streamError(error);
     } finally {

@@ -10,8 +10,18 @@ export type LegacyStreamErrorKind =
   | "slot-unusable"
   /** The publication does not exist or does not publish the legacy table. */
   | "publication-missing"
+  /** The publication leaves out some of the table's changes (operations, rows or columns). */
+  | "publication-changed"
   /** A column the sync maps is missing from the legacy table's replicated columns. */
   | "column-missing"
+  /** A column the sync maps changed type. */
+  | "column-changed"
+  /** The legacy table was dropped (and perhaps created again): other rows, another table. */
+  | "table-replaced"
+  /** A change arrived without its key: the table's REPLICA IDENTITY cannot serve the stream. */
+  | "no-key"
+  /** The server refused with an error that retrying cannot mend (a permission, a missing object). */
+  | "refused"
   /** The connection to the legacy database ended; retrying later may work. */
   | "connection-lost"
   /** The server refused or ended replication with an error. */
@@ -41,13 +51,30 @@ export function streamErrorOf(
   const [kind, text]: [LegacyStreamErrorKind, string] =
     code === "42704" && /replication slot/.test(message)
       ? ["slot-missing", `replication slot "${slotName}" does not exist`]
+      : code === "42704" && /publication/.test(message)
+      ? ["publication-missing", "its publication is gone"]
       : code === "55000" && /invalidated|can no longer/.test(message)
       ? ["slot-lost", `replication slot "${slotName}" was invalidated`]
       // No SQLSTATE: the socket closed. 08: connection exception; 57: shutdown, terminated.
       : !code || code.startsWith("08") || code.startsWith("57")
       ? ["connection-lost", "the connection to the legacy database was lost"]
+      : isPermanentServerError(error)
+      ? ["refused", `the server refused replication for good (SQLSTATE ${code})`]
       : ["replication-failed", "the server refused replication"];
   return new LegacyStreamError(kind, `Cannot stream ${tableName}: ${text} (${message})`, {
     cause: error,
   });
+}
+
+/**
+ * Whether `error` is a server error that retrying cannot mend: a refused login (class 28), a
+ * missing database (3D) or schema (3F), a missing object or a refused permission (42), a feature
+ * the server lacks (0A), or an object not in the state the statement needs (55000, e.g.
+ * `wal_level` too low). Connection failures, shutdowns, resource limits, lock and serialization
+ * conflicts and objects in use (55006, a slot another process streams) are transient.
+ */
+export function isPermanentServerError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  return /^(28|3D|3F|42|0A)/.test(code) || code === "55000";
 }

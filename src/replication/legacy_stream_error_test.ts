@@ -25,9 +25,25 @@ Deno.test("streamErrorOf() tells what the daemon branches on from the server's S
       serverError("57P01", "terminating connection due to administrator command"),
       "connection-lost",
     ],
+    ["a refused login", serverError("28P01", "password authentication failed"), "refused"],
     [
-      "a refused login",
-      serverError("28P01", "password authentication failed"),
+      "a missing publication",
+      serverError("42704", 'publication "identity_sync" does not exist'),
+      "publication-missing",
+    ],
+    [
+      "a refused permission",
+      serverError("42501", "permission denied to start WAL sender"),
+      "refused",
+    ],
+    [
+      "a slot another process streams: retried",
+      serverError("55006", 'replication slot "identity_sync" is active for PID 42'),
+      "replication-failed",
+    ],
+    [
+      "too many connections: retried",
+      serverError("53300", "too many clients"),
       "replication-failed",
     ],
   ];

@@ -20,6 +20,10 @@ export interface LegacyTable {
   keyType: string;
   /** Whether the key is an integer (ordered numerically; kept as `legacy_int`). */
   integerKey: boolean;
+  /** The table's relation OID: another one under the same name is another table. */
+  oid: number;
+  /** The type OID of each mapped column, by raw column name: a change of type is a change. */
+  columnTypeOids: Record<string, number>;
 }
 
 /** A legacy database that the snapshot cannot work with; the message says why and what to do. */
@@ -53,12 +57,15 @@ export async function inspectLegacyTable(
       `Cannot read the legacy table: ${name} does not exist (set LEGACY_TABLE to schema.table)`,
     );
   }
-  const { rows: attributes } = await client.query<{ attname: string; type: string }>(
-    `select attname, format_type(atttypid, atttypmod) as type from pg_attribute
-     where attrelid = $1 and attnum > 0 and not attisdropped`,
+  const { rows: attributes } = await client.query<
+    { attname: string; type: string; type_oid: number }
+  >(
+    `select attname, format_type(atttypid, atttypmod) as type, atttypid::int as type_oid
+     from pg_attribute where attrelid = $1 and attnum > 0 and not attisdropped`,
     [oid],
   );
   const types = new Map(attributes.map((a) => [a.attname, a.type]));
+  const typeOids = new Map(attributes.map((a) => [a.attname, a.type_oid]));
   const { id, username, createdAt, displayName } = config.legacyColumns;
   const wanted: [string, string, string][] = [
     ["LEGACY_ID_COLUMN", id, "any"],
@@ -106,6 +113,10 @@ export async function inspectLegacyTable(
       }), not "${id}" alone (LEGACY_ID_COLUMN)`,
     );
   }
+  const identityProblem = await replicaIdentityProblem(client, oid, id);
+  if (identityProblem) {
+    throw new LegacyDatabaseError(`Cannot read the legacy table: ${name} ${identityProblem}`);
+  }
   const keyType = types.get(id)!;
   const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
   return {
@@ -121,7 +132,43 @@ export async function inspectLegacyTable(
     },
     keyType,
     integerKey: INTEGER_TYPES.has(keyType),
+    oid,
+    columnTypeOids: Object.fromEntries(
+      wanted.map(([, column]) => [column, typeOids.get(column)!]),
+    ),
   };
+}
+
+/**
+ * Why the table's REPLICA IDENTITY cannot tell the stream which row an update or delete changed,
+ * or null when it can: the default (the primary key, checked to be the id column), FULL, or an
+ * index that includes the id column. With NOTHING, or an index without it, a delete or a change
+ * of key would arrive without the id.
+ */
+export async function replicaIdentityProblem(
+  client: pg.ClientBase,
+  oid: number,
+  idColumn: string,
+): Promise<string | null> {
+  const { rows } = await client.query<{ identity: string; index: string | null; has_id: boolean }>(
+    `select c.relreplident as identity, i.indexrelid::regclass::text as index,
+            coalesce(a.attnum = any(i.indkey), false) as has_id
+     from pg_class c
+     left join pg_index i on i.indrelid = c.oid and i.indisreplident
+     left join pg_attribute a on a.attrelid = c.oid and a.attname = $2
+     where c.oid = $1`,
+    [oid, idColumn],
+  );
+  const row = rows[0];
+  if (row === undefined) return "no longer exists";
+  const fix = `run ALTER TABLE … REPLICA IDENTITY DEFAULT (or FULL)`;
+  if (row.identity === "n") {
+    return `has REPLICA IDENTITY NOTHING: its deletes and key changes would not say which row; ${fix}`;
+  }
+  if (row.identity === "i" && !row.has_id) {
+    return `has REPLICA IDENTITY USING INDEX ${row.index}, which does not include "${idColumn}" (LEGACY_ID_COLUMN): its deletes and key changes would not carry the id; ${fix}`;
+  }
+  return null;
 }
 
 async function checkReplication(client: pg.ClientBase): Promise<void> {

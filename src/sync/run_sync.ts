@@ -8,7 +8,11 @@ import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import { withClient } from "../db/sessions.ts";
 import { cryptoRandom, type RandomSource } from "../policy/mod.ts";
-import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
+import {
+  isPermanentServerError,
+  LegacyStreamError,
+  type LegacyStreamErrorKind,
+} from "../replication/legacy_stream_error.ts";
 import { inspectLegacyTable, type LegacyTable } from "../snapshot/legacy_table.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { logger } from "../telemetry/logging.ts";
@@ -36,12 +40,17 @@ export interface RunSyncOptions {
 }
 
 /** Stream failures that retrying cannot mend: the operator must act. */
-const FATAL = new Set([
+const FATAL = new Set<LegacyStreamErrorKind>([
   "slot-missing",
   "slot-lost",
   "slot-unusable",
   "publication-missing",
+  "publication-changed",
   "column-missing",
+  "column-changed",
+  "table-replaced",
+  "no-key",
+  "refused",
 ]);
 
 /** The longest wait between two reconnection attempts. */
@@ -105,6 +114,14 @@ async function streamUntilStopped(
       });
     } catch (error) {
       if (error instanceof LegacyStreamError && FATAL.has(error.kind)) throw error;
+      // The identity database refusing for good (a permission, a table or column gone).
+      if (!(error instanceof LegacyStreamError) && isPermanentServerError(error)) {
+        const { code, message } = error as { code: string; message: string };
+        throw new Error(
+          `Cannot apply changes to the identity database: it refused with SQLSTATE ${code} (${message}), which retrying cannot mend; fix it and start again`,
+          { cause: error },
+        );
+      }
       if (signal.aborted) break;
       setState("reconnecting");
       failures++;

@@ -15,6 +15,8 @@ import type {
   SourceTransaction,
 } from "../replication/legacy_change.ts";
 import { LegacyStream } from "../replication/legacy_stream.ts";
+import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
+import { checkPublishedTable } from "../replication/published_table.ts";
 import type { LegacyTable } from "../snapshot/legacy_table.ts";
 import { logger } from "../telemetry/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
@@ -269,9 +271,16 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     }, Math.max(10, Math.floor(config.sync.batchMs / 2)));
 
     await heartbeat.connect();
+    // Each heartbeat also checks what the stream cannot show: the table replaced, the publication
+    // narrowed, the replica identity changed. Any of these stops the daemon.
+    const published = { publicationName, table: options.table, columns: config.legacyColumns };
     const beat = () =>
       heartbeat.query("select pg_logical_emit_message(true, $1, now()::text)", [HEARTBEAT_PREFIX])
-        .catch((error) => log.warning("heartbeat failed: {error}", { error: String(error) }));
+        .then(() => checkPublishedTable(heartbeat, published))
+        .catch((error) => {
+          if (error instanceof LegacyStreamError) fail(error);
+          else log.warning("heartbeat failed: {error}", { error: String(error) });
+        });
     heartbeatTimer = setInterval(beat, config.sync.heartbeatSeconds * 1_000);
 
     const stop = () => {
