@@ -15,6 +15,9 @@ export const BREACH_KINDS = [
   "malformed_public_id",
   "duplicate_public_id",
   "missing_report_row",
+  "duplicate_report_row",
+  "duplicate_hold",
+  "held_username_in_use",
   "immutability_trigger_missing",
 ] as const;
 

@@ -9,7 +9,9 @@
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
 import { type BreachKind, BreachTally } from "./breaches.ts";
+import { tallyDoubledReports } from "./doubled_reports.ts";
 import { tallyDuplicates } from "./duplicates.ts";
+import { tallyHoldBreaches } from "./hold_breaches.ts";
 import { tallyImmutabilityTriggers } from "./immutability_triggers.ts";
 import { describeLegacyTable } from "./legacy_table.ts";
 import { VerifyError } from "./verify_error.ts";
@@ -73,8 +75,8 @@ export const DEFAULT_STREAM_STALL_MS = 30_000;
 /**
  * Checks every invariant: each legacy row has exactly one account; each active legacy account
  * still has its legacy row, and no tombstone has one; every username well-formed and unique; every
- * public ID well-formed and unique; every renamed legacy account has a report row; the
- * immutability triggers are in place.
+ * public ID well-formed and unique; every renamed legacy account has a report row, and no decision
+ * two; no name held twice, nor held while in use; the immutability triggers are in place.
  *
  * @throws {VerifyError} when the legacy table or the identity schema is not there.
  */
@@ -141,6 +143,8 @@ export async function verifyInvariants(
       (async () => {
         await tallyImmutabilityTriggers(identityC, tally);
         await tallyDuplicates(identityC, tally);
+        await tallyDoubledReports(identityC, tally);
+        await tallyHoldBreaches(identityC, tally);
       })(),
     ]);
     return {
