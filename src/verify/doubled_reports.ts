@@ -6,7 +6,9 @@
  * so two rows alike in all of these mean the same change was applied twice. The value is part of
  * the key because one transaction may rename a row twice and have both renames refused: two rows
  * with the same kept name and LSN, from different values. A recovery snapshot reports again under
- * its own consistent point, so it never doubles an earlier row.
+ * its own consistent point, so it never doubles an earlier row. What the rows cannot tell from a
+ * doubled apply: one source transaction that gives a row the same value twice with another in
+ * between (A, B, A), decided alike both times; the report keeps no position within a transaction.
  *
  * @module
  */
