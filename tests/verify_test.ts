@@ -5,7 +5,10 @@ import { generatePublicId, seededRandom, usernameSkeleton } from "../src/policy/
 import type { BreachKind } from "../src/verify/breaches.ts";
 import { VerifyError } from "../src/verify/verify_error.ts";
 import { verifyInvariants, type VerifyOptions } from "../src/verify/verify_invariants.ts";
-import { createTestDatabase, withClient } from "./support/test_database.ts";
+import { runSync } from "../src/sync/run_sync.ts";
+import { seedLegacyUsers, snapshotConfig } from "./support/snapshot_fixture.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { waitFor } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const USERS: VerifyOptions = {
@@ -475,4 +478,247 @@ Deno.test("verifyInvariants() stops with a clear error when a side is missing", 
       (error: unknown) => error instanceof VerifyError && error.kind === "identity_schema_missing",
     );
   });
+});
+
+/** The daemon settings of the streamed runs: heartbeats keep the slot moving while idle. */
+const STREAM_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "100" };
+
+async function sql(db: TestDatabase, text: string, values: unknown[] = []) {
+  return await withClient(db.url, (client) => client.query(text, values));
+}
+
+/** The status of each account of `legacyIds`. */
+async function statuses(db: TestDatabase, legacyIds: string[]): Promise<string[]> {
+  const { rows } = await sql(
+    db,
+    "select status from identity.accounts where legacy_id = any($1::text[]) order by legacy_id",
+    [legacyIds],
+  );
+  return rows.map((row) => row.status);
+}
+
+/**
+ * A real run on `db`: messy legacy users through the snapshot, then the daemon streaming, in this
+ * process. The stream has renamed legacy user 1 (its old name on hold) and tombstoned 3 (its
+ * legacy row deleted, its name on hold), and a native account exists. Abort `stop` and await
+ * `daemon` to end it.
+ */
+async function streamedRun(db: TestDatabase) {
+  await seedLegacyUsers(db, 120);
+  const stop = new AbortController();
+  const daemon = runSync({
+    config: snapshotConfig(db, STREAM_ENV),
+    legacyUrl: db.url,
+    identityUrl: db.url,
+    signal: stop.signal,
+  });
+  try {
+    await waitFor(
+      "the stream",
+      async () =>
+        (await sql(db, "select phase from identity.sync_state")).rows[0]?.phase === "streaming",
+    );
+    await sql(db, "update users set username = 'renamed.by.stream' where id = 1");
+    await sql(db, "delete from users where id = 3");
+    await waitFor("the rename and the tombstone", async () => {
+      const { rows } = await sql(
+        db,
+        `select count(*)::int as n from identity.accounts
+         where (legacy_id = '1' and username = 'renamed.by.stream')
+            or (legacy_id = '3' and status = 'deleted')`,
+      );
+      return rows[0].n === 2;
+    });
+    await withClient(
+      db.url,
+      (client) => insertAccount(client, { legacyId: null, username: "native.one" }),
+    );
+  } catch (error) {
+    stop.abort();
+    await daemon;
+    throw error;
+  }
+  return { stop, daemon };
+}
+
+/** Verifies `db` as the daemon's own configuration would, slot included. */
+function verifyRun(db: TestDatabase) {
+  const config = snapshotConfig(db, STREAM_ENV);
+  return verifyInvariants({ legacyUrl: db.url, identityUrl: db.url }, {
+    legacyTable: config.legacyTable,
+    legacyColumns: config.legacyColumns,
+    slotName: config.replication.slotName,
+  });
+}
+
+/** A breach written by hand into a streamed run, what verify must name, and how to undo it. */
+interface HandBreach {
+  name: string;
+  write: (client: pg.Client) => Promise<unknown>;
+  expected: Partial<Record<BreachKind, number>>;
+  examples: (client: pg.Client) => Promise<Partial<Record<BreachKind, string[]>>>;
+  undo: (client: pg.Client) => Promise<unknown>;
+}
+
+async function publicIdOf(client: pg.Client, where: string): Promise<string> {
+  return (await client.query(`select public_id from identity.accounts where ${where}`)).rows[0]
+    .public_id;
+}
+
+/** The report row of the smallest legacy id that has one, as the snapshot wrote it. */
+async function firstReported(client: pg.Client): Promise<string> {
+  return (await client.query(
+    "select legacy_id from identity.migration_report order by report_id limit 1",
+  )).rows[0].legacy_id;
+}
+
+const HAND_BREACHES: HandBreach[] = [
+  {
+    name: "a report row written twice for one decision (a doubled apply)",
+    write: (client) =>
+      client.query(
+        `insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
+           username, source, source_lsn, resembles)
+         select legacy_id, raw_value, tier, decision, reasons, username, source, source_lsn,
+                resembles
+         from identity.migration_report order by report_id limit 1`,
+      ),
+    expected: { duplicate_report_row: 1 },
+    examples: async (client) => ({ duplicate_report_row: [await firstReported(client)] }),
+    undo: (client) =>
+      client.query(
+        "delete from identity.migration_report where report_id = (select max(report_id) from identity.migration_report)",
+      ),
+  },
+  {
+    name: "a name held twice",
+    write: async (client) => {
+      await client.query("alter table identity.username_holds drop constraint username_holds_pkey");
+      await client.query(
+        `insert into identity.username_holds (username, account_id, reason, held_until)
+         select username, account_id, reason, held_until from identity.username_holds h
+         where account_id = (select account_id from identity.accounts where legacy_id = '1')`,
+      );
+    },
+    expected: { duplicate_hold: 1 },
+    examples: async (client) => {
+      const holder = await publicIdOf(client, "legacy_id = '1'");
+      return { duplicate_hold: [holder, holder] };
+    },
+    undo: async (client) => {
+      await client.query(
+        `delete from identity.username_holds h where ctid <> (
+           select min(ctid) from identity.username_holds o where o.username = h.username)`,
+      );
+      await client.query("alter table identity.username_holds add primary key (username)");
+    },
+  },
+  {
+    name: "a name held while an active account has it",
+    write: (client) =>
+      client.query(
+        `insert into identity.username_holds (username, account_id, reason, held_until)
+         select 'renamed.by.stream', account_id, 'renamed', now() + interval '90 days'
+         from identity.accounts where legacy_id = '3'`,
+      ),
+    expected: { held_username_in_use: 1 },
+    examples: async (client) => ({
+      held_username_in_use: [await publicIdOf(client, "legacy_id = '1'")],
+    }),
+    undo: (client) =>
+      client.query("delete from identity.username_holds where username = 'renamed.by.stream'"),
+  },
+  {
+    name: "an account set to deleted by hand while its legacy row exists",
+    write: (client) =>
+      client.query("update identity.accounts set status = 'deleted' where legacy_id = '2'"),
+    expected: { tombstone_with_legacy_row: 1 },
+    examples: () => Promise.resolve({ tombstone_with_legacy_row: ["2"] }),
+    undo: (client) =>
+      client.query("update identity.accounts set status = 'active' where legacy_id = '2'"),
+  },
+  {
+    name: "a tombstone set active again by hand while its legacy row is gone",
+    write: (client) =>
+      client.query("update identity.accounts set status = 'active' where legacy_id = '3'"),
+    expected: { active_account_without_legacy_row: 1 },
+    examples: () => Promise.resolve({ active_account_without_legacy_row: ["3"] }),
+    undo: (client) =>
+      client.query("update identity.accounts set status = 'deleted' where legacy_id = '3'"),
+  },
+];
+
+Deno.test("verifyInvariants() names each breach written by hand into a streamed run (issue 13, item 11)", async (t) => {
+  await using db = await createTestDatabase();
+  const { stop, daemon } = await streamedRun(db);
+  try {
+    await t.step(
+      "a streamed run with a rename, a tombstone and a native account passes",
+      async () => {
+        const clean = await verifyRun(db);
+        assert.deepEqual(breached(clean.breaches), {});
+        assert.equal(clean.ok, true);
+      },
+    );
+    for (const breach of HAND_BREACHES) {
+      await t.step(`it names ${breach.name}`, async () => {
+        await withClient(db.url, breach.write);
+        const found = await verifyRun(db);
+        const examples = await withClient(db.url, breach.examples);
+        await withClient(db.url, breach.undo);
+
+        assert.equal(found.ok, false);
+        assert.deepEqual(breached(found.breaches), breach.expected);
+        for (const [kind, ids] of Object.entries(examples)) {
+          assert.deepEqual(found.examples[kind as BreachKind], ids, kind);
+        }
+        assert.deepEqual(breached((await verifyRun(db)).breaches), {}, "after the undo");
+      });
+    }
+  } finally {
+    stop.abort();
+    await daemon;
+  }
+});
+
+/** Whether a verify session is waiting for the slot (its last query read the slot's position). */
+async function verifyWaitsForStream(db: TestDatabase): Promise<boolean> {
+  const { rows } = await sql(
+    db,
+    `select count(*)::int as n from pg_stat_activity
+     where application_name = 'identity-sync verify' and query like '%pg_replication_slots%'`,
+  );
+  return rows[0].n > 0;
+}
+
+Deno.test("verifyInvariants() counts no legacy change the stream has not applied yet", async () => {
+  await using db = await createTestDatabase();
+  const { stop, daemon } = await streamedRun(db);
+  try {
+    // The stream cannot write accounts while this transaction holds its lock: it lags.
+    await withClient(db.url, async (blocker) => {
+      await blocker.query("begin");
+      await blocker.query("lock table identity.accounts in share mode");
+      await sql(db, "delete from users where id = 4");
+      await sql(db, "insert into users (id, username, created_at) values (3, 'back.again', now())");
+      assert.deepEqual(await statuses(db, ["3", "4"]), ["deleted", "active"]);
+
+      let finished = false;
+      const verifying = verifyRun(db).finally(() => finished = true);
+      await waitFor(
+        "verify to wait for the stream",
+        async () => finished || await verifyWaitsForStream(db),
+      );
+      await blocker.query("rollback");
+      const result = await verifying;
+
+      assert.deepEqual(breached(result.breaches), {});
+      assert.equal(result.ok, true);
+    });
+    // The disagreement verify saw was the stream's lag: it has applied both changes since.
+    assert.deepEqual(await statuses(db, ["3", "4"]), ["active", "deleted"]);
+  } finally {
+    stop.abort();
+    await daemon;
+  }
 });

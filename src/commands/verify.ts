@@ -25,6 +25,7 @@ export async function verifyCommand(config: Config): Promise<void> {
     const result = await verifyInvariants(databases, {
       legacyTable: config.legacyTable,
       legacyColumns: config.legacyColumns,
+      slotName: config.replication.slotName,
       onProgress: (progress) => {
         if (performance.now() - lastLogged < PROGRESS_INTERVAL_MS) return;
         lastLogged = performance.now();

@@ -9,11 +9,15 @@ export const BREACH_KINDS = [
   "legacy_row_without_account",
   "legacy_row_with_several_accounts",
   "active_account_without_legacy_row",
+  "tombstone_with_legacy_row",
   "invalid_username",
   "duplicate_username",
   "malformed_public_id",
   "duplicate_public_id",
   "missing_report_row",
+  "duplicate_report_row",
+  "duplicate_hold",
+  "held_username_in_use",
   "immutability_trigger_missing",
 ] as const;
 

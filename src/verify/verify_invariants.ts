@@ -9,10 +9,13 @@
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
 import { type BreachKind, BreachTally } from "./breaches.ts";
+import { tallyDoubledReports } from "./doubled_reports.ts";
 import { tallyDuplicates } from "./duplicates.ts";
+import { tallyHoldBreaches } from "./hold_breaches.ts";
 import { tallyImmutabilityTriggers } from "./immutability_triggers.ts";
 import { describeLegacyTable } from "./legacy_table.ts";
 import { VerifyError } from "./verify_error.ts";
+import { StreamWatch } from "./wait_for_stream.ts";
 import { walkAccounts } from "./walk_accounts.ts";
 import { walkLegacyRows } from "./walk_legacy_rows.ts";
 
@@ -39,6 +42,14 @@ export interface VerifyOptions {
   legacyColumns: Pick<Config["legacyColumns"], "id" | "username">;
   /** Rows per keyset batch, on both sides. */
   batchSize?: number;
+  /**
+   * The stream's replication slot on the legacy database. An account that disagrees with the
+   * legacy table counts only once the slot has passed what the legacy read saw; without a slot,
+   * or while nobody streams it, the two are compared as they are.
+   */
+  slotName?: string;
+  /** How long to wait for a slot whose position does not move before comparing anyway. */
+  streamStallMs?: number;
   /** Called after every batch of either walk. */
   onProgress?: (progress: VerifyProgress) => void;
 }
@@ -58,10 +69,14 @@ export interface VerifyResult {
 /** The batch size of both walks unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 10_000;
 
+/** How long a stream that stopped moving is waited for, unless told otherwise. */
+export const DEFAULT_STREAM_STALL_MS = 30_000;
+
 /**
  * Checks every invariant: each legacy row has exactly one account; each active legacy account
- * still has its legacy row; every username well-formed and unique; every public ID well-formed and
- * unique; every renamed legacy account has a report row; the immutability triggers are in place.
+ * still has its legacy row, and no tombstone has one; every username well-formed and unique; every
+ * public ID well-formed and unique; every renamed legacy account has a report row, and no decision
+ * two; no name held twice, nor held while in use; the immutability triggers are in place.
  *
  * @throws {VerifyError} when the legacy table or the identity schema is not there.
  */
@@ -94,6 +109,10 @@ export async function verifyInvariants(
     const table = await describeLegacyTable(legacyA, options.legacyTable, options.legacyColumns);
     const accountsEstimate = await describeIdentitySchema(identityA);
     const tally = new BreachTally();
+    const stream = new StreamWatch({
+      slotName: options.slotName,
+      stallMs: options.streamStallMs ?? DEFAULT_STREAM_STALL_MS,
+    });
     const progress: VerifyProgress = {
       legacyRows: 0,
       legacyRowsEstimate: table.rowsEstimate,
@@ -111,17 +130,21 @@ export async function verifyInvariants(
         table,
         tally,
         batchSize,
+        stream,
         onRows: report("legacyRows"),
       }),
       walkAccounts({ identity: identityB, legacy: legacyB }, {
         table,
         tally,
         batchSize,
+        stream,
         onRows: report("accounts"),
       }),
       (async () => {
         await tallyImmutabilityTriggers(identityC, tally);
         await tallyDuplicates(identityC, tally);
+        await tallyDoubledReports(identityC, tally);
+        await tallyHoldBreaches(identityC, tally);
       })(),
     ]);
     return {

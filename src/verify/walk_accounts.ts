@@ -1,9 +1,10 @@
 /**
  * The identity side of `verify`: every account, legacy or native, in `account_id` order, must
- * have a well-formed username and public ID, and an active legacy account must still have its
- * legacy row (a deleted one is a tombstone). The username's shape is checked, not the content
- * policy: names claimed under an older policy stay (grandfathered), as do old `deleted_<id>`
- * tombstones; `deno task names:rejudge` lists what the current policy would refuse.
+ * have a well-formed username and public ID; an active legacy account must still have its legacy
+ * row, and a tombstone must not (native accounts have none to compare). A disagreement counts
+ * only once the stream has applied what the legacy read saw. The username's shape is checked, not
+ * the content policy: names claimed under an older policy stay (grandfathered), as do old
+ * `deleted_<id>` tombstones; `deno task names:rejudge` lists what the current policy would refuse.
  *
  * @module
  */
@@ -14,6 +15,8 @@ import type { BreachTally } from "./breaches.ts";
 import { keysetBatches } from "./keyset_batches.ts";
 import { legacyIdsPresent } from "./legacy_ids_present.ts";
 import type { LegacyTableSql } from "./legacy_table.ts";
+import { settleLegacyStatus } from "./settle_legacy_status.ts";
+import type { StreamWatch } from "./wait_for_stream.ts";
 
 /** The two connections of the accounts walk; never the same query, never a join across them. */
 export interface AccountsWalkClients {
@@ -26,6 +29,8 @@ export interface AccountsWalkOptions {
   table: LegacyTableSql;
   tally: BreachTally;
   batchSize: number;
+  /** The stream, waited for before a disagreement with the legacy table is counted. */
+  stream: StreamWatch;
   /** Called after each batch with the number of accounts it held. */
   onRows?: (rows: number) => void;
 }
@@ -66,12 +71,24 @@ export async function walkAccounts(
         tally.add("malformed_public_id", account.public_id);
       }
     }
-    const active = rows
-      .filter((account) => account.status === "active" && account.legacy_id !== null)
+    const linked = rows.filter((account) => account.legacy_id !== null);
+    const present = await legacyIdsPresent(
+      clients.legacy,
+      table,
+      linked.map((account) => account.legacy_id!),
+    );
+    const disagreeing = linked
+      .filter((account) => (account.status === "active") !== present.has(account.legacy_id!))
       .map((account) => account.legacy_id!);
-    const present = await legacyIdsPresent(clients.legacy, table, active);
-    for (const id of active) {
-      if (!present.has(id)) tally.add("active_account_without_legacy_row", id);
+    if (disagreeing.length > 0) {
+      const settled = await settleLegacyStatus(clients, disagreeing, {
+        table,
+        stream: options.stream,
+      });
+      for (const [id, breach] of settled) {
+        // A legacy row without any account is the legacy walk's to count.
+        if (breach !== "legacy_row_without_account") tally.add(breach, id);
+      }
     }
     seen += rows.length;
     options.onRows?.(rows.length);

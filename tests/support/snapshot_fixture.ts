@@ -77,6 +77,7 @@ export function verifyDatabase(db: TestDatabase): Promise<VerifyResult> {
   return verifyInvariants({ legacyUrl: db.url, identityUrl: db.url }, {
     legacyTable: config.legacyTable,
     legacyColumns: config.legacyColumns,
+    slotName: config.replication.slotName,
   });
 }
 
