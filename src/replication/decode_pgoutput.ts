@@ -28,7 +28,7 @@ export type StreamEvent =
 
 /** What the decoder needs to know of the legacy table. */
 export interface DecoderOptions {
-  table: Pick<LegacyTable, "name" | "schema" | "table" | "integerKey">;
+  table: Pick<LegacyTable, "name" | "schema" | "table" | "integerKey" | "createdAtZone">;
   /** Raw (unquoted) column names. */
   columns: Config["legacyColumns"];
 }
@@ -172,13 +172,17 @@ export class PgoutputDecoder {
   #upsert(tuple: Tuple, id = this.#key(tuple)): LegacyChange {
     if (id === undefined) throw this.#noKey("insert");
     const { columns } = this.#options;
-    return legacyUpsertChange({
-      legacyId: id,
-      legacyInt: this.#options.table.integerKey ? id : null,
-      username: textOf(tuple, columns.username),
-      createdAt: textOf(tuple, columns.createdAt),
-      displayName: columns.displayName === undefined ? null : textOf(tuple, columns.displayName),
-    }, this.#current().finalLsn);
+    return legacyUpsertChange(
+      {
+        legacyId: id,
+        legacyInt: this.#options.table.integerKey ? id : null,
+        username: textOf(tuple, columns.username),
+        createdAt: textOf(tuple, columns.createdAt),
+        displayName: columns.displayName === undefined ? null : textOf(tuple, columns.displayName),
+      },
+      this.#current().finalLsn,
+      { createdAtZone: this.#options.table.createdAtZone },
+    );
   }
 
   #delete(id: string): LegacyChange {

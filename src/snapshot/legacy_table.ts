@@ -20,6 +20,11 @@ export interface LegacyTable {
   keyType: string;
   /** Whether the key is an integer (ordered numerically; kept as `legacy_int`). */
   integerKey: boolean;
+  /**
+   * The zone a creation time is read in (`LEGACY_TIMEZONE`) when its column has none
+   * (`timestamp without time zone`, `date`); null when it is a `timestamptz`, an instant.
+   */
+  createdAtZone: string | null;
 }
 
 /** A legacy database that the snapshot cannot work with; the message says why and what to do. */
@@ -37,7 +42,7 @@ const TIME_TYPES = new Set([
 /** Checks the legacy database and describes its table; throws a clear error when it cannot be used. */
 export async function inspectLegacyTable(
   client: pg.ClientBase,
-  config: Pick<Config, "legacyTable" | "legacyColumns">,
+  config: Pick<Config, "legacyTable" | "legacyColumns" | "legacyTimezone">,
   options: { replication?: boolean } = {},
 ): Promise<LegacyTable> {
   const name = `${config.legacyTable.schema}.${config.legacyTable.name}`;
@@ -121,6 +126,9 @@ export async function inspectLegacyTable(
     },
     keyType,
     integerKey: INTEGER_TYPES.has(keyType),
+    createdAtZone: types.get(createdAt) === "timestamp with time zone"
+      ? null
+      : config.legacyTimezone,
   };
 }
 

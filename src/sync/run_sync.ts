@@ -10,6 +10,7 @@ import { withClient } from "../db/sessions.ts";
 import { cryptoRandom, type RandomSource } from "../policy/mod.ts";
 import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
 import { inspectLegacyTable, type LegacyTable } from "../snapshot/legacy_table.ts";
+import { checkLegacyTimezone } from "../apply/legacy_created_at.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { logger } from "../telemetry/logging.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
@@ -140,7 +141,10 @@ async function prepare(
       watch: options.watchSnapshot,
     });
   }
-  return await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+  const table = await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+  const zone = table.createdAtZone;
+  if (zone) await withClient(options.identityUrl, (c) => checkLegacyTimezone(c, zone));
+  return table;
 }
 
 /** Exponential back-off with jitter: half the ceiling plus up to half again. */
