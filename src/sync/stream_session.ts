@@ -16,7 +16,7 @@ import type {
 } from "../replication/legacy_change.ts";
 import { LegacyStream } from "../replication/legacy_stream.ts";
 import type { LegacyTable } from "../snapshot/legacy_table.ts";
-import { logger } from "../telemetry/logging.ts";
+import { errorLine, logger } from "../telemetry/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
 import { readCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
 
@@ -271,7 +271,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     await heartbeat.connect();
     const beat = () =>
       heartbeat.query("select pg_logical_emit_message(true, $1, now()::text)", [HEARTBEAT_PREFIX])
-        .catch((error) => log.warning("heartbeat failed: {error}", { error: String(error) }));
+        .catch((error) => log.warning("heartbeat failed: {error}", { error: errorLine(error) }));
     heartbeatTimer = setInterval(beat, config.sync.heartbeatSeconds * 1_000);
 
     const stop = () => {
