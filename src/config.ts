@@ -24,6 +24,8 @@ export interface Config {
     /** Undefined when the legacy table has no display name column. */
     displayName?: string;
   };
+  /** The zone a zone-less legacy creation time (`timestamp`, `date`) is read in: an IANA name. */
+  legacyTimezone: string;
   /** Names that no look-alike may take (matched by confusable skeleton). */
   protectedNames: string[];
   logLevel: "debug" | "info" | "warning" | "error";
@@ -98,6 +100,7 @@ export const SETTINGS = {
   usernameColumn: { env: "LEGACY_USERNAME_COLUMN", flag: "legacy-username-column" },
   createdAtColumn: { env: "LEGACY_CREATED_AT_COLUMN", flag: "legacy-created-at-column" },
   displayNameColumn: { env: "LEGACY_DISPLAY_NAME_COLUMN", flag: "legacy-display-name-column" },
+  legacyTimezone: { env: "LEGACY_TIMEZONE", flag: "legacy-timezone" },
   protectedNames: { env: "PROTECTED_NAMES", flag: "protected-names" },
   logLevel: { env: "LOG_LEVEL", flag: "log-level" },
   embeddedDataDir: { env: "EMBEDDED_PG_DIR", flag: "embedded-pg-dir" },
@@ -172,6 +175,21 @@ function positiveNumber(fallback: number, max: number): z.ZodType<number, string
 
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 
+// Letters first, no spaces or quotes: a name both Intl and PostgreSQL read as a zone, never an
+// offset (`+05:30`, which Intl accepts) or a POSIX rule (`UTC+3`, read with the opposite sign).
+const TIME_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+/** Whether `value` names a time zone of the IANA database. */
+function isTimeZoneName(value: string): boolean {
+  if (!TIME_ZONE_NAME.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const databaseUrl = z.string().refine((value) => {
   try {
     const url = new URL(value);
@@ -201,6 +219,10 @@ const SCHEMAS = {
   createdAtColumn: identifier.default("created_at"),
   // An empty value says the legacy table has no display name column.
   displayNameColumn: z.union([z.literal(""), identifier]).default("display_name"),
+  legacyTimezone: z.string().default("UTC").refine(
+    isTimeZoneName,
+    "must be an IANA time zone name such as UTC or America/New_York",
+  ),
   protectedNames: z.string().default("").transform((value) =>
     value.split(",").map((name) => name.trim()).filter((name) => name !== "")
   ),
@@ -289,6 +311,7 @@ export function parseConfig(sources: ConfigSources): Config {
       createdAt: value("createdAtColumn"),
       displayName: displayName === "" ? undefined : displayName,
     },
+    legacyTimezone: value("legacyTimezone"),
     protectedNames: value("protectedNames"),
     logLevel: value("logLevel"),
     embedded: { dataDir: value("embeddedDataDir"), port: value("embeddedPort") },

@@ -13,6 +13,7 @@ Deno.test("parseConfig() gives the design's defaults when nothing is set", () =>
     createdAt: "created_at",
     displayName: "display_name",
   });
+  assert.equal(config.legacyTimezone, "UTC");
   assert.deepEqual(config.protectedNames, []);
   assert.equal(config.logLevel, "info");
   assert.deepEqual(config.embedded, { dataDir: ".data/postgres", port: 54329 });
@@ -50,8 +51,11 @@ Deno.test("parseConfig() reads lists and optional columns", () => {
       LEGACY_DATABASE_URL: "postgres://u:p@db:5432/legacy",
       PROTECTED_NAMES: " paypal, google ,,",
       LEGACY_DISPLAY_NAME_COLUMN: "",
+      LEGACY_TIMEZONE: "America/Argentina/Buenos_Aires",
     },
   });
+
+  assert.equal(config.legacyTimezone, "America/Argentina/Buenos_Aires");
 
   assert.equal(config.legacyDatabaseUrl, "postgres://u:p@db:5432/legacy");
   assert.deepEqual(config.protectedNames, ["paypal", "google"]);
@@ -65,6 +69,11 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ LEGACY_TABLE: "a.b.c" }, "LEGACY_TABLE", /schema\.table/],
     [{ LEGACY_TABLE: "users; drop" }, "LEGACY_TABLE", /plain SQL identifier/],
     [{ LEGACY_USERNAME_COLUMN: "user name" }, "LEGACY_USERNAME_COLUMN", /plain SQL identifier/],
+    [{ LEGACY_TIMEZONE: "Mars/Olympus_Mons" }, "LEGACY_TIMEZONE", /IANA time zone name/],
+    [{ LEGACY_TIMEZONE: "America/New York" }, "LEGACY_TIMEZONE", /IANA time zone name/],
+    [{ LEGACY_TIMEZONE: "+05:30" }, "LEGACY_TIMEZONE", /IANA time zone name/],
+    [{ LEGACY_TIMEZONE: "UTC+3" }, "LEGACY_TIMEZONE", /LEGACY_TIMEZONE="UTC\+3"/],
+    [{ LEGACY_TIMEZONE: "" }, "LEGACY_TIMEZONE", /such as UTC or America\/New_York/],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /LOG_LEVEL="loud"/],
     [{ EMBEDDED_PG_PORT: "99999" }, "EMBEDDED_PG_PORT", /1024 to 65535/],
     [{ EMBEDDED_PG_PORT: "12ab" }, "EMBEDDED_PG_PORT", /whole number/],

@@ -10,7 +10,7 @@ import { demoCommand } from "./commands/demo.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { deadLettersCommand } from "./commands/dead_letters.ts";
 import { namesRejudgeCommand } from "./commands/names_rejudge.ts";
-import { closeLogging, setupLogging } from "./telemetry/logging.ts";
+import { closeLogging, errorLine, setupLogging } from "./telemetry/logging.ts";
 import type { Config } from "./config.ts";
 
 const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: string }> = {
@@ -101,7 +101,7 @@ async function main(args: string[]): Promise<number> {
     await command.run(config);
     return 0;
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    console.error(`error: ${errorLine(error)}`);
     return 1;
   } finally {
     await closeLogging();

@@ -52,6 +52,7 @@ async function legacySource(db: TestDatabase, ddl = USERS): Promise<LegacySource
     );
     const table = await inspectLegacyTable(client, {
       legacyTable: { schema: "public", name: "users" },
+      legacyTimezone: "UTC",
       legacyColumns: COLUMNS,
     });
     return { db, table, startLsn: rows[0]!.lsn };

@@ -4,6 +4,7 @@
  * the same apply code.
  */
 import { type ReasonCode, sanitizeDisplayName } from "../policy/mod.ts";
+import { legacyInstant } from "./legacy_created_at.ts";
 
 /** A legacy account as it is after a change. */
 export interface AccountChange {
@@ -20,7 +21,10 @@ export interface AccountChange {
   legacyInt: string | null;
   /** The legacy username; `undefined` when unchanged and not sent (TOAST). */
   username: string | null | undefined;
-  /** When the legacy account was created, as PostgreSQL prints a timestamptz (lossless). */
+  /**
+   * When the legacy account was created: text PostgreSQL parses as a timestamptz, the same
+   * instant in any session (its offset or zone written out; see `legacyInstant`).
+   */
   createdAt: string | null | undefined;
   /** The legacy display name, cleaned and cut; `undefined` when unchanged and not sent. */
   displayName: string | null | undefined;
@@ -38,15 +42,20 @@ export type LegacyValues = Pick<
 
 /**
  * The upsert that says a legacy row exists with `values` at `lsn`: where both stages turn a legacy
- * row into a change, so its display name is cleaned and cut here, once, for every path.
+ * row into a change, so its display name is cleaned and cut here, once, for every path, and its
+ * creation time read in `createdAtZone` when the legacy column has no zone (null: it has one).
  */
-export function legacyUpsertChange(values: LegacyValues, lsn: string): AccountChange {
+export function legacyUpsertChange(
+  values: LegacyValues,
+  lsn: string,
+  options: { createdAtZone: string | null },
+): AccountChange {
   const change: AccountChange = {
     kind: "upsert",
     legacyId: values.legacyId,
     legacyInt: values.legacyInt,
     username: values.username,
-    createdAt: values.createdAt,
+    createdAt: legacyInstant(values.createdAt, options.createdAtZone),
     displayName: values.displayName,
     lsn,
   };

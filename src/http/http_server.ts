@@ -81,7 +81,8 @@ function serve(options: HttpServerOptions, resolve: (server: HttpServer) => void
     } catch (error) {
       logger.error("HTTP request failed: {method} {path}", {
         method: request.method,
-        path: url.pathname,
+        // A name being checked is someone's handle: the route, not the name, is logged.
+        path: url.pathname.replace(/^\/v1\/usernames\/[^/]+$/, "/v1/usernames/{name}"),
         error,
       });
       return errorResponse(500, "internal", "internal error");

@@ -33,7 +33,7 @@ export type StreamEvent =
 export interface DecoderOptions {
   /** With its `oid` and `columnTypeOids` (as read at start-up), a replaced table or a changed column type stops the stream. */
   table:
-    & Pick<LegacyTable, "name" | "schema" | "table" | "integerKey">
+    & Pick<LegacyTable, "name" | "schema" | "table" | "integerKey" | "createdAtZone">
     & Partial<Pick<LegacyTable, "oid" | "columnTypeOids">>;
   /** Raw (unquoted) column names. */
   columns: Config["legacyColumns"];
@@ -195,13 +195,17 @@ export class PgoutputDecoder {
   #upsert(tuple: Tuple, id = this.#key(tuple)): AccountChange {
     if (id === undefined) throw this.#noKey("insert");
     const { columns } = this.#options;
-    return legacyUpsertChange({
-      legacyId: id,
-      legacyInt: this.#options.table.integerKey ? id : null,
-      username: textOf(tuple, columns.username),
-      createdAt: textOf(tuple, columns.createdAt),
-      displayName: columns.displayName === undefined ? null : textOf(tuple, columns.displayName),
-    }, this.#current().finalLsn);
+    return legacyUpsertChange(
+      {
+        legacyId: id,
+        legacyInt: this.#options.table.integerKey ? id : null,
+        username: textOf(tuple, columns.username),
+        createdAt: textOf(tuple, columns.createdAt),
+        displayName: columns.displayName === undefined ? null : textOf(tuple, columns.displayName),
+      },
+      this.#current().finalLsn,
+      { createdAtZone: this.#options.table.createdAtZone },
+    );
   }
 
   #delete(id: string): LegacyChange {

@@ -4,7 +4,13 @@ import { HEARTBEAT_PREFIX, PgoutputDecoder, type StreamEvent } from "./decode_pg
 import { LegacyStreamError } from "./legacy_stream_error.ts";
 
 const COLUMNS = { id: "id", username: "username", createdAt: "created_at", displayName: "name" };
-const TABLE = { name: "public.users", schema: "public", table: "users", integerKey: true };
+const TABLE = {
+  name: "public.users",
+  schema: "public",
+  table: "users",
+  integerKey: true,
+  createdAtZone: null,
+};
 
 function relation(
   relationOid: number,
@@ -57,6 +63,25 @@ const row = (id: string, username?: string | null): Record<string, unknown> => (
 function decodeAll(decoder: PgoutputDecoder, messages: Pgoutput.Message[]): StreamEvent[] {
   return messages.flatMap((message) => decoder.decode(message));
 }
+
+Deno.test("PgoutputDecoder reads a zone-less creation time in the table's zone, once", () => {
+  const decoder = new PgoutputDecoder({
+    table: { ...TABLE, createdAtZone: "America/New_York" },
+    columns: COLUMNS,
+  });
+
+  const events = decodeAll(decoder, [USERS, begin, {
+    tag: "insert",
+    relation: USERS,
+    new: { ...row("7", "Bob"), created_at: "2020-06-01 12:00:00" },
+  }]);
+
+  const change = events[1]?.type === "change" ? events[1].change : undefined;
+  assert.equal(
+    change?.kind === "upsert" && change.createdAt,
+    "2020-06-01 12:00:00 America/New_York",
+  );
+});
 
 Deno.test("PgoutputDecoder begins a transaction only when it changes the legacy table", () => {
   const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });

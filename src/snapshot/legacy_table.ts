@@ -24,6 +24,11 @@ export interface LegacyTable {
   oid: number;
   /** The type OID of each mapped column, by raw column name: a change of type is a change. */
   columnTypeOids: Record<string, number>;
+  /**
+   * The zone a creation time is read in (`LEGACY_TIMEZONE`) when its column has none
+   * (`timestamp without time zone`, `date`); null when it is a `timestamptz`, an instant.
+   */
+  createdAtZone: string | null;
 }
 
 /** A legacy database that the snapshot cannot work with; the message says why and what to do. */
@@ -41,7 +46,7 @@ const TIME_TYPES = new Set([
 /** Checks the legacy database and describes its table; throws a clear error when it cannot be used. */
 export async function inspectLegacyTable(
   client: pg.ClientBase,
-  config: Pick<Config, "legacyTable" | "legacyColumns">,
+  config: Pick<Config, "legacyTable" | "legacyColumns" | "legacyTimezone">,
   options: { replication?: boolean } = {},
 ): Promise<LegacyTable> {
   const name = `${config.legacyTable.schema}.${config.legacyTable.name}`;
@@ -136,6 +141,9 @@ export async function inspectLegacyTable(
     columnTypeOids: Object.fromEntries(
       wanted.map(([, column]) => [column, typeOids.get(column)!]),
     ),
+    createdAtZone: types.get(createdAt) === "timestamp with time zone"
+      ? null
+      : config.legacyTimezone,
   };
 }
 

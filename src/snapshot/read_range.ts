@@ -14,15 +14,26 @@ export interface LegacyRow {
   display_name: string | null;
 }
 
-/** The upsert that says `row` exists as read at `lsn` (its display name cleaned and cut). */
-export function legacyUpsert(row: LegacyRow, lsn: string): AccountChange {
-  return legacyUpsertChange({
-    legacyId: row.legacy_id,
-    legacyInt: row.legacy_int,
-    username: row.username,
-    createdAt: row.created_at,
-    displayName: row.display_name,
-  }, lsn);
+/**
+ * The upsert that says `row` exists as read at `lsn` (its display name cleaned and cut, its
+ * creation time read in `createdAtZone` when that is not null).
+ */
+export function legacyUpsert(
+  row: LegacyRow,
+  lsn: string,
+  options: { createdAtZone: string | null },
+): AccountChange {
+  return legacyUpsertChange(
+    {
+      legacyId: row.legacy_id,
+      legacyInt: row.legacy_int,
+      username: row.username,
+      createdAt: row.created_at,
+      displayName: row.display_name,
+    },
+    lsn,
+    options,
+  );
 }
 
 /**
@@ -31,7 +42,10 @@ export function legacyUpsert(row: LegacyRow, lsn: string): AccountChange {
  * are cut one past the policy's limit: longer ones are refused anyway, and a
  * hostile 100,000-character value never crosses the wire whole. Display names
  * likewise: only the prefix the display-name policy looks at, and one code
- * point more to know that it was cut.
+ * point more to know that it was cut. Creation times come as the column prints them (an instant
+ * for a `timestamptz`, a wall-clock time otherwise, read in the table's zone by `legacyUpsert`),
+ * in ISO style whatever the session's `DateStyle` (set for the transaction), so that the identity
+ * database parses them back the same.
  */
 export async function* readRange(
   client: pg.ClientBase,
@@ -42,12 +56,13 @@ export async function* readRange(
   const { batchSize = 2_000 } = options;
   const { sql: where, values } = rangePredicate(table, range, 1);
   const { id, username, createdAt, displayName } = table.columns;
+  await client.query("set local datestyle = 'ISO'");
   await client.query(
     `declare legacy_range no scroll cursor for
      select ${id}::text as legacy_id,
             ${table.integerKey ? `${id}::int8::text` : "null::text"} as legacy_int,
             left(${username}::text, ${RAW_MAX_CODE_POINTS + 1}) as username,
-            ${createdAt}::timestamptz::text as created_at,
+            ${createdAt}::text as created_at,
             ${
       displayName
         ? `left(${displayName}::text, ${DISPLAY_NAME_RAW_MAX_CODE_POINTS + 1})`
@@ -60,7 +75,7 @@ export async function* readRange(
     while (true) {
       const { rows } = await client.query<LegacyRow>(`fetch ${batchSize} from legacy_range`);
       if (rows.length === 0) return;
-      yield rows.map((row) => legacyUpsert(row, options.lsn));
+      yield rows.map((row) => legacyUpsert(row, options.lsn, table));
     }
   } finally {
     await client.query("close legacy_range");

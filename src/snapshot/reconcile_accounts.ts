@@ -68,7 +68,8 @@ export async function reconcileAccounts(
   while (true) {
     const { rows } = await client.query<StagedRow>(`fetch ${batchSize} from reconcile_changed`);
     if (rows.length === 0) break;
-    await apply(rows.map((row) => legacyUpsert(row, row.lsn)));
+    // Staged creation times are instants already.
+    await apply(rows.map((row) => legacyUpsert(row, row.lsn, { createdAtZone: null })));
   }
   while (true) {
     const { rows } = await client.query<{ legacy_id: string }>(

@@ -21,6 +21,7 @@ import { cryptoRandom, protectedNames, type RandomSource } from "../policy/mod.t
 import { logger } from "../telemetry/logging.ts";
 import { claimRange, insertRanges, rangeProgress } from "./claim_range.ts";
 import { inspectLegacyTable, type LegacyTable } from "./legacy_table.ts";
+import { checkLegacyTimezone } from "../apply/legacy_created_at.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
 import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
@@ -74,6 +75,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   let stopProgress = () => {};
   try {
     const table = await inspectLegacyTable(legacy, config);
+    if (table.createdAtZone) await checkLegacyTimezone(identity, table.createdAtZone);
     await identity.query("select pg_advisory_lock(hashtext($1))", [lock]);
     let run;
     try {
@@ -293,6 +295,7 @@ async function dryRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   let stopProgress = () => {};
   try {
     const table = await inspectLegacyTable(legacy, config);
+    if (table.createdAtZone) await checkLegacyTimezone(identity, table.createdAtZone);
     const existing = await readSyncState(identity, slotName);
     if (existing?.phase === "snapshotted" || existing?.phase === "streaming") {
       return outcome("already-complete", null, progress, config, true);

@@ -4,7 +4,7 @@
  * counts (a scan of the accounts table) far less often.
  */
 import { withClient } from "../db/sessions.ts";
-import { logger } from "../telemetry/logging.ts";
+import { errorLine, logger } from "../telemetry/logging.ts";
 import { countAccountsBySource } from "./account_counts.ts";
 import { readSlotStatus, type SlotStatus } from "./slot_status.ts";
 
@@ -43,7 +43,7 @@ export function startStatusPoller(options: StatusPollerOptions): StatusPoller {
   const runner = (poll: () => Promise<void>, what: string) => () => {
     if (running.size > 4) return;
     const polling = poll()
-      .catch((error) => log.debug("cannot poll {what}: {error}", { what, error: String(error) }))
+      .catch((error) => log.debug("cannot poll {what}: {error}", { what, error: errorLine(error) }))
       .finally(() => running.delete(polling));
     running.add(polling);
   };

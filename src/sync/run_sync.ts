@@ -14,8 +14,9 @@ import {
   type LegacyStreamErrorKind,
 } from "../replication/legacy_stream_error.ts";
 import { inspectLegacyTable, type LegacyTable } from "../snapshot/legacy_table.ts";
+import { checkLegacyTimezone } from "../apply/legacy_created_at.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
-import { logger } from "../telemetry/logging.ts";
+import { errorLine, logger } from "../telemetry/logging.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
 import type { DaemonState } from "./readiness.ts";
 import { type AppliedBatch, runStreamSession } from "./stream_session.ts";
@@ -86,7 +87,7 @@ async function streamUntilStopped(
       setState("reconnecting");
       const delay = backoffDelay(attempt);
       log.warning("cannot reach a database before streaming ({error}); again in {delay_ms} ms", {
-        error: (error as Error).message,
+        error: errorLine(error),
         delay_ms: delay,
         attempt,
       });
@@ -127,7 +128,7 @@ async function streamUntilStopped(
       failures++;
       const delay = backoffDelay(failures);
       log.warning("stream failed ({error}); reconnecting in {delay_ms} ms", {
-        error: (error as Error).message,
+        error: errorLine(error),
         delay_ms: delay,
         attempt: failures,
       });
@@ -157,7 +158,10 @@ async function prepare(
       watch: options.watchSnapshot,
     });
   }
-  return await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+  const table = await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+  const zone = table.createdAtZone;
+  if (zone) await withClient(options.identityUrl, (c) => checkLegacyTimezone(c, zone));
+  return table;
 }
 
 /** Exponential back-off with jitter: half the ceiling plus up to half again. */

@@ -18,7 +18,7 @@ import { LegacyStream } from "../replication/legacy_stream.ts";
 import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
 import { checkPublishedTable } from "../replication/published_table.ts";
 import type { LegacyTable } from "../snapshot/legacy_table.ts";
-import { logger } from "../telemetry/logging.ts";
+import { errorLine, logger } from "../telemetry/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
 import { readCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
 
@@ -279,7 +279,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         .then(() => checkPublishedTable(heartbeat, published))
         .catch((error) => {
           if (error instanceof LegacyStreamError) fail(error);
-          else log.warning("heartbeat failed: {error}", { error: String(error) });
+          else log.warning("heartbeat failed: {error}", { error: errorLine(error) });
         });
     heartbeatTimer = setInterval(beat, config.sync.heartbeatSeconds * 1_000);
 

@@ -1,4 +1,8 @@
-/** Logging: JSON lines on stderr through LogTape, one category root for the service. */
+/**
+ * Logging: JSON lines on stderr through LogTape, one category root for the service. Logs carry no
+ * personal data: an error is logged as its name, SQLSTATE and message, never with a database
+ * error's `detail` (which repeats row values: "Key (username)=(…) already exists").
+ */
 import {
   configure,
   dispose,
@@ -6,6 +10,7 @@ import {
   getStreamSink,
   jsonLinesFormatter,
   type Logger,
+  type LogRecord,
 } from "@logtape/logtape";
 import type { Config } from "../config.ts";
 
@@ -16,7 +21,11 @@ export const LOG_CATEGORY = "identity-sync";
 export async function setupLogging(level: Config["logLevel"]): Promise<void> {
   await configure({
     reset: true,
-    sinks: { stderr: getStreamSink(Deno.stderr.writable, { formatter: jsonLinesFormatter }) },
+    sinks: {
+      stderr: getStreamSink(Deno.stderr.writable, {
+        formatter: (record) => jsonLinesFormatter(withoutErrorDetails(record)),
+      }),
+    },
     loggers: [
       { category: [LOG_CATEGORY], lowestLevel: level, sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
@@ -32,4 +41,46 @@ export async function closeLogging(): Promise<void> {
 /** A logger below the service's root category, e.g. `logger("migrate")`. */
 export function logger(...category: string[]): Logger {
   return getLogger([LOG_CATEGORY, ...category]);
+}
+
+/** What a log keeps of an error: its name, its SQLSTATE when it has one, its message, its cause's. */
+export interface LoggedError {
+  name: string;
+  sqlstate?: string;
+  message: string;
+  cause?: LoggedError;
+}
+
+/**
+ * `error` as logs carry it. A PostgreSQL error's message names the constraint or the type, while
+ * its `detail`, `where` and `hint` may repeat the row's values: only the message is kept.
+ */
+export function loggedError(error: unknown): LoggedError {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  const logged: LoggedError = { name: error.name, message: error.message };
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) logged.sqlstate = code;
+  if (error.cause !== undefined) logged.cause = loggedError(error.cause);
+  return logged;
+}
+
+/** An error in one line for an operator: `message (SQLSTATE 23505)`. */
+export function errorLine(error: unknown): string {
+  const { message, sqlstate } = loggedError(error);
+  return sqlstate ? `${message} (SQLSTATE ${sqlstate})` : message;
+}
+
+/** `record` with every error among its values (in the message and the properties) made safe. */
+export function withoutErrorDetails(record: LogRecord): LogRecord {
+  return {
+    ...record,
+    message: record.message.map((part, i) =>
+      i % 2 === 1 && part instanceof Error ? errorLine(part) : part
+    ),
+    properties: Object.fromEntries(
+      Object.entries(record.properties).map((
+        [key, value],
+      ) => [key, value instanceof Error ? loggedError(value) : value]),
+    ),
+  };
 }
