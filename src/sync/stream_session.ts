@@ -101,6 +101,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       startLsn: checkpoint.lastAppliedLsn,
       table: options.table,
       legacyColumns: config.legacyColumns,
+      statusIntervalMs: config.sync.statusMs,
     });
     const skeletons = protectedNames(config.protectedNames);
     const pending: LegacyChange[] = [];
@@ -274,26 +275,33 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         .catch((error) => log.warning("heartbeat failed: {error}", { error: String(error) }));
     heartbeatTimer = setInterval(beat, config.sync.heartbeatSeconds * 1_000);
 
+    /**
+     * Told to stop, once no change is delivered any more: commits what is complete (an open
+     * transaction comes again) and acknowledges it while the stream's connection is still open.
+     */
+    const drain = async () => {
+      await applying;
+      if (failure) return;
+      await exclusive(async () => {
+        pending.splice(openFrom);
+        open = undefined;
+        await flush();
+      }).catch(fail);
+      await applying;
+    };
+    let stopping: Promise<void> | undefined;
     const stop = () => {
-      stream.stop().catch(() => {});
+      stopping = stream.stop(drain).catch(fail);
     };
     signal.addEventListener("abort", stop, { once: true });
     try {
       if (!signal.aborted) await stream.run(handler);
     } finally {
       signal.removeEventListener("abort", stop);
-      // A batch still applying commits (or fails) before the connections close.
+      // The drain, and a batch still applying, end before the connections close.
+      await stopping;
       await applying;
     }
-    // Stopped: commit and acknowledge what is complete; an open transaction comes again.
-    if (!failure) {
-      await exclusive(async () => {
-        pending.splice(openFrom);
-        open = undefined;
-        await flush();
-      }).catch(fail);
-    }
-    await applying;
     if (failure) throw failure.error;
   } finally {
     clearInterval(heartbeatTimer);
