@@ -74,13 +74,17 @@ async function lockAccounts(db: TestDatabase) {
   return { release, [Symbol.asyncDispose]: release };
 }
 
-/** Stream report rows written more than once for one account and one source transaction. */
+/**
+ * Stream report rows written more than once for one change: one account, one source transaction,
+ * one legacy value. A change applied twice that goes through the policy reports twice.
+ */
 async function duplicateReportRows(db: TestDatabase): Promise<number> {
   const { rows } = await sql(
     db,
     `select count(*)::int as n from (
-       select legacy_id, source_lsn from identity.migration_report where source = 'stream'
-       group by legacy_id, source_lsn having count(*) > 1) d`,
+       select legacy_id, source_lsn, raw_value from identity.migration_report
+       where source = 'stream'
+       group by legacy_id, source_lsn, raw_value having count(*) > 1) d`,
   );
   return rows[0].n;
 }
@@ -248,7 +252,8 @@ Deno.test("a stalled apply never lets the slot be confirmed past its first unapp
 Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits 0 within 10 s, confirmed exactly at the last committed batch, and a restart applies the rest once", async () => {
   const rows = 20_000;
   const inserts = 1_000;
-  const changes = inserts + 2 * rows;
+  const renamed = 1_000;
+  const changes = inserts + 2 * renamed + 2 * rows;
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, rows, { seed: 22 });
   // No batch is cut by time: the small transaction before the big one is applied in the big
@@ -258,25 +263,41 @@ Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits
   });
   const log = logOf(first);
   let stoppedAfter: number;
+  let atSignal: Awaited<ReturnType<typeof checkpointOf>>;
   try {
     await waitForPhase(db.url, "streaming", { timeoutMs: 60_000 });
-    await using lock = await lockAccounts(db);
     await sql(
       db,
       "insert into users (id, username, created_at) values (900001, 'just.before', now())",
     );
-    // Inserts first (in the first batches, with report rows), then every row changed twice.
+    // First, in its first batch: inserts, and accounts renamed twice (two changes of one account
+    // in one batch go through the policy, so each application writes a report row); then every
+    // row changed twice, over several batches.
     await withClient(db.url, async (client) => {
       await client.query("begin");
       await client.query(
         `insert into users (id, username, created_at)
          select 910000 + g, 'Sigterm User ' || g, now() from generate_series(1, ${inserts}) g`,
       );
+      for (const step of ["First", "Second"]) {
+        await client.query(
+          `update users set username = 'Sigterm ${step} ' || id where id <= ${renamed}`,
+        );
+      }
       await client.query(`update users set display_name = 'pass one ' || id where id <= ${rows}`);
       await client.query(`update users set display_name = 'pass two ' || id where id <= ${rows}`);
       await client.query("commit");
     });
-    await waitFor("a batch of it in flight", () => applyWaitsOnLock(db), { timeoutMs: 60_000 });
+    // Its first batch committed (a checkpoint inside it), the next one held up by a lock: the
+    // signal provably lands with a batch of it in flight.
+    await waitFor(
+      "a first part of it applied",
+      async () => (await checkpointOf(db)).partial_changes > 0,
+      { timeoutMs: 90_000 },
+    );
+    await using lock = await lockAccounts(db);
+    await waitFor("its next batch in flight", () => applyWaitsOnLock(db), { timeoutMs: 60_000 });
+    atSignal = await checkpointOf(db);
 
     const signalled = Date.now();
     first.kill("SIGTERM");
@@ -300,10 +321,10 @@ Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits
     "select source_lsn::text as lsn from identity.accounts where legacy_id = '900001'",
   );
   // Stopped inside the big transaction: part of it committed, the rest not.
-  assert.notEqual(stopped.partial, null, "the signal landed inside the big transaction");
+  assert.equal(stopped.partial, atSignal.partial, "the signal landed inside the big transaction");
   assert.ok(
-    stopped.partial_changes > 0 && stopped.partial_changes < changes,
-    `${stopped.partial_changes} of ${changes} changes applied`,
+    stopped.partial_changes >= atSignal.partial_changes && stopped.partial_changes < changes,
+    `${stopped.partial_changes} of ${changes} changes applied (${atSignal.partial_changes} at the signal)`,
   );
   // Its parts store the end of the last whole transaction (the one just before) and acknowledge
   // nothing more: confirmed past it, the slot would skip the unapplied rest on a restart once
@@ -332,13 +353,23 @@ Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits
     [stopped.partial, rows],
   );
   assert.deepEqual(applied[0], { second_pass: rows, at_commit: rows + inserts });
+  const { rows: names } = await sql(
+    db,
+    `select count(*)::int as n from identity.accounts a join users u on u.id::text = a.legacy_id
+     where u.id <= $1 and a.legacy_username = u.username and u.username like 'Sigterm Second %'`,
+    [renamed],
+  );
+  assert.equal(names[0].n, renamed);
+  // One report row per insert and per rename (none of these names is taken as it is written).
   const { rows: reported } = await sql(
     db,
-    `select count(*)::int as rows, count(distinct legacy_id)::int as accounts
+    `select count(*) filter (where legacy_id::bigint > 910000)::int as inserted,
+            count(*) filter (where raw_value like 'Sigterm First %')::int as first,
+            count(*) filter (where raw_value like 'Sigterm Second %')::int as second
      from identity.migration_report where source = 'stream' and source_lsn = $1::pg_lsn`,
     [stopped.partial],
   );
-  assert.deepEqual(reported[0], { rows: inserts, accounts: inserts });
+  assert.deepEqual(reported[0], { inserted: inserts, first: renamed, second: renamed });
   assert.equal(await duplicateReportRows(db), 0);
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
