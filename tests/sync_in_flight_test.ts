@@ -374,3 +374,76 @@ Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
 });
+
+Deno.test("SIGTERM with a batch that cannot commit rolls it back after the grace, exits 0 within 10 s, and the next start applies it once", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 1_000, { seed: 23 });
+  const first = spawnSync(db, { ...SYNC_ENV, LOG_LEVEL: "info" }, { stderr: "piped" });
+  const log = logOf(first);
+  let stoppedAfter: number;
+  let atSignal: Awaited<ReturnType<typeof checkpointOf>>;
+  try {
+    await waitForPhase(db.url, "streaming", { timeoutMs: 60_000 });
+    await using lock = await lockAccounts(db);
+    await sql(
+      db,
+      `insert into users (id, username, created_at)
+       select 920000 + g, 'Held User ' || g, now() from generate_series(1, 10) g`,
+    );
+    await waitFor("its batch in flight", () => applyWaitsOnLock(db));
+    atSignal = await checkpointOf(db);
+    const signalled = Date.now();
+    first.kill("SIGTERM");
+    // The lock is held until the daemon has exited: its batch can never commit.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const status = await Promise.race([
+      first.status,
+      new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 30_000)),
+    ]).finally(() => clearTimeout(timer));
+    stoppedAfter = Date.now() - signalled;
+    assert.ok(status, "still running 30 s after SIGTERM");
+    assert.equal(status.code, 0, log.lines.slice(-20).join("\n"));
+    assert.ok(await applyWaitsOnLock(db) === false, "the rolled-back batch waits no more");
+    await lock.release();
+  } finally {
+    await killIfRunning(first);
+    await log.done;
+  }
+  assert.ok(stoppedAfter < 10_000, `stopped after ${stoppedAfter} ms`);
+  assert.ok(log.lines.some((line) => line.includes("did not commit within")));
+  const stopped = await checkpointOf(db);
+  assert.deepEqual(stopped, atSignal, "nothing of the rolled-back batch is stored");
+  // Idle before it, the slot may be past the checkpoint (the keep-alive position), never past
+  // the rolled-back transaction's commit (checked once the next start has applied it).
+  const confirmedAtExit = (await slotOf(db)).confirmed;
+  assert.ok(compareLsn(confirmedAtExit, stopped.applied) >= 0);
+  const { rows: held } = await sql(
+    db,
+    "select count(*)::int as n from identity.accounts where legacy_id::bigint > 920000",
+  );
+  assert.equal(held[0].n, 0);
+
+  const second = spawnSync(db, SYNC_ENV);
+  try {
+    await waitForMirror(db, { timeoutMs: 60_000 });
+    await stopCleanly(second);
+  } finally {
+    await killIfRunning(second);
+  }
+  const { rows: lsns } = await sql(
+    db,
+    "select distinct source_lsn::text as lsn from identity.accounts where legacy_id::bigint > 920000",
+  );
+  assert.equal(lsns.length, 1);
+  assert.ok(
+    compareLsn(confirmedAtExit, lsns[0].lsn) <= 0,
+    `confirmed ${confirmedAtExit} past the rolled-back commit ${lsns[0].lsn}`,
+  );
+  const { rows: reported } = await sql(
+    db,
+    `select count(*)::int as rows, count(distinct legacy_id)::int as accounts
+     from identity.migration_report where source = 'stream' and legacy_id::bigint > 920000`,
+  );
+  assert.deepEqual(reported[0], { rows: 10, accounts: 10 });
+  assert.equal(await duplicateReportRows(db), 0);
+});
