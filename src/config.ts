@@ -55,6 +55,11 @@ export interface Config {
     batchChanges: number;
     /** Milliseconds a batch waits for more source transactions before it commits. */
     batchMs: number;
+    /**
+     * Milliseconds between the stream's unprompted status updates to the legacy server (they
+     * repeat the acknowledged position and keep a busy stream's connection alive).
+     */
+    statusMs: number;
   };
   /** `dead-letters`: retry the unresolved ones instead of only listing them. */
   deadLetters: { retry: boolean };
@@ -116,6 +121,7 @@ export const SETTINGS = {
   heartbeatSeconds: { env: "HEARTBEAT_SECONDS", flag: "heartbeat-seconds" },
   batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
+  statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
   httpHost: { env: "HTTP_HOST", flag: "http-host" },
   httpPort: { env: "HTTP_PORT", flag: "http-port" },
@@ -247,6 +253,7 @@ const SCHEMAS = {
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(100, 1, 60_000),
+  statusMs: integer(10_000, 10, 60_000),
   retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
   httpHost: z.string().regex(/^[A-Za-z0-9.:\[\]-]+$/, "must be a host name or IP address")
@@ -328,6 +335,7 @@ export function parseConfig(sources: ConfigSources): Config {
       heartbeatSeconds: value("heartbeatSeconds"),
       batchChanges: value("batchChanges"),
       batchMs: value("batchMs"),
+      statusMs: value("statusMs"),
     },
     deadLetters: { retry: value("retry") },
     http: {

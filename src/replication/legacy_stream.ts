@@ -175,10 +175,19 @@ export class LegacyStream {
     }
   }
 
-  /** Ends the stream; `run()` resolves once handler calls in progress return. */
-  async stop(): Promise<void> {
+  /**
+   * Stops delivering; once the handler call in progress has returned and `beforeClosing` has
+   * settled, ends the stream, and `run()` resolves. Until then the connection stays open, so what
+   * `beforeClosing` acknowledges (the batch in flight, committed) reaches the server.
+   */
+  async stop(beforeClosing?: () => Promise<void>): Promise<void> {
     this.#stopping = true;
-    await this.#service?.stop();
+    try {
+      await this.#handling;
+      await beforeClosing?.();
+    } finally {
+      await this.#service?.stop();
+    }
   }
 
   #acknowledge(position: bigint): void {

@@ -76,6 +76,12 @@ interface PendingBatch {
 const log = logger("sync");
 
 /**
+ * How long a stop waits for the batch in flight to commit; then its statements are cancelled, it
+ * rolls back and comes again at the next start, so a stop ends within seconds whatever a batch costs.
+ */
+const STOP_GRACE_MS = 5_000;
+
+/**
  * Streams from the stored checkpoint until `options.signal` aborts (then
  * commits what is complete, acknowledges it and returns) or the stream fails
  * (then throws; nothing unacknowledged is lost: it is streamed again).
@@ -92,6 +98,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   try {
     let checkpoint = await readCheckpoint(identity, slotName);
+    const { rows: [{ pid: identityPid }] } = await identity.query("select pg_backend_pid() as pid");
     await identity.query(
       "update identity.sync_state set phase = 'streaming', updated_at = now() where slot_name = $1",
       [slotName],
@@ -103,6 +110,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       startLsn: checkpoint.lastAppliedLsn,
       table: options.table,
       legacyColumns: config.legacyColumns,
+      statusIntervalMs: config.sync.statusMs,
     });
     const skeletons = protectedNames(config.protectedNames);
     const pending: LegacyChange[] = [];
@@ -126,6 +134,8 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     /** A heartbeat seen while changes were pending. */
     let heartbeatAfter: Date | undefined;
     let failure: { error: unknown } | undefined;
+    /** Told to stop: batches that complete no source transaction are not started any more. */
+    let halting = false;
     const fail = (error: unknown) => {
       failure ??= { error };
       stream.stop().catch(() => {});
@@ -201,6 +211,8 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       // At most one batch applies while the next fills: memory stays bounded.
       await applying;
       if (failure) throw failure.error;
+      // Stopping: a part of the open transaction waits for the next start, which replays it.
+      if (halting && !committed) return;
       applying = apply(batch).catch(fail);
       if (batch.heartbeat) caughtUp(batch.heartbeat);
     };
@@ -283,26 +295,63 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         });
     heartbeatTimer = setInterval(beat, config.sync.heartbeatSeconds * 1_000);
 
+    /**
+     * Told to stop, once no change is delivered any more: commits what is complete (an open
+     * transaction comes again) and acknowledges it while the stream's connection is still open.
+     */
+    const drain = async () => {
+      await applying;
+      if (failure) return;
+      await exclusive(async () => {
+        pending.splice(openFrom);
+        open = undefined;
+        await flush();
+      }).catch(fail);
+      await applying;
+    };
+    let stopping: Promise<void> | undefined;
+    let stopped = false;
+    /** Past the grace: cancels what runs on the identity connection until the stop is done. */
+    const cancelInFlight = async () => {
+      log.warning("stopping: the batch in flight did not commit within {ms} ms; rolling it back", {
+        ms: STOP_GRACE_MS,
+      });
+      const canceller = new pg.Client({ connectionString: options.identityUrl });
+      canceller.on("error", () => {});
+      try {
+        await canceller.connect();
+        // A cancel that lands between two statements does nothing: again until stopped.
+        while (!stopped) {
+          await canceller.query("select pg_cancel_backend($1)", [identityPid]);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      } finally {
+        await canceller.end().catch(() => {});
+      }
+    };
+    let cancelling: Promise<void> | undefined;
     const stop = () => {
-      stream.stop().catch(() => {});
+      halting = true;
+      const grace = setTimeout(() => {
+        cancelling = cancelInFlight().catch((error) =>
+          log.warning("cannot cancel the batch in flight: {error}", { error: String(error) })
+        );
+      }, STOP_GRACE_MS);
+      stopping = stream.stop(drain).catch(fail).finally(() => {
+        stopped = true;
+        clearTimeout(grace);
+      });
     };
     signal.addEventListener("abort", stop, { once: true });
     try {
       if (!signal.aborted) await stream.run(handler);
     } finally {
       signal.removeEventListener("abort", stop);
-      // A batch still applying commits (or fails) before the connections close.
+      // The drain, and a batch still applying, end before the connections close.
+      await stopping;
       await applying;
+      await cancelling;
     }
-    // Stopped: commit and acknowledge what is complete; an open transaction comes again.
-    if (!failure) {
-      await exclusive(async () => {
-        pending.splice(openFrom);
-        open = undefined;
-        await flush();
-      }).catch(fail);
-    }
-    await applying;
     if (failure) throw failure.error;
   } finally {
     clearInterval(heartbeatTimer);
