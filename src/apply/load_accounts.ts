@@ -106,7 +106,12 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
         ? ""
         : "join identity.accounts a on a.legacy_id = n.legacy_id and a.username = n.username"
     }
-     where n.slot_name = $1 and n.decision <> 'exact'`,
+     where n.slot_name = $1 and n.decision <> 'exact'
+       ${
+      // Loaded again after stragglers: the accounts of the first load have their rows already.
+      bulk ? "" : `and not exists (select 1 from identity.migration_report r
+                                   where r.legacy_id = n.legacy_id and r.source = 'snapshot'
+                                     and r.source_lsn = s.source_lsn)`}`,
     [slotName],
   );
   for (const index of reportIndexes ?? []) await client.query(index.create);
