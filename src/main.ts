@@ -10,7 +10,7 @@ import { demoCommand } from "./commands/demo.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { deadLettersCommand } from "./commands/dead_letters.ts";
 import { namesRejudgeCommand } from "./commands/names_rejudge.ts";
-import { closeLogging, errorLine, setupLogging } from "./telemetry/logging.ts";
+import { closeLogging, errorLine, setupLogging } from "./logging/logging.ts";
 import type { Config } from "./config.ts";
 
 const COMMANDS: Record<string, { run: (config: Config) => Promise<void>; help: string }> = {

@@ -19,7 +19,7 @@ import {
   usernameSkeleton,
   validateUsername,
 } from "../src/policy/mod.ts";
-import { lsnBefore } from "../src/replication/lsn.ts";
+import { lsnBefore } from "../src/db/lsn.ts";
 import { runCli } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 

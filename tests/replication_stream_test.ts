@@ -13,9 +13,9 @@ import {
   type LegacyStreamOptions,
   type StreamHandler,
 } from "../src/replication/legacy_stream.ts";
-import { LegacyStreamError } from "../src/replication/legacy_stream_error.ts";
-import { parseLsn } from "../src/replication/lsn.ts";
-import { inspectLegacyTable, type LegacyTable } from "../src/snapshot/legacy_table.ts";
+import { LegacyStreamError } from "../src/legacy/legacy_stream_error.ts";
+import { parseLsn } from "../src/db/lsn.ts";
+import { inspectLegacyTable, type LegacyTable } from "../src/legacy/legacy_table.ts";
 import {
   createTestDatabase,
   ownServerDatabase,

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import pg from "../src/db/pg.ts";
-import { compareLsn, parseLsn } from "../src/replication/lsn.ts";
+import { compareLsn, parseLsn } from "../src/db/lsn.ts";
 import { waitForMirror } from "./support/mirror_state.ts";
 import { seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";

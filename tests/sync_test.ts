@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { compareLsn } from "../src/replication/lsn.ts";
+import { compareLsn } from "../src/db/lsn.ts";
 import { runSync } from "../src/sync/run_sync.ts";
 import {
   runCli,

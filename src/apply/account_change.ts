@@ -4,7 +4,7 @@
  * the same apply code.
  */
 import { type ReasonCode, sanitizeDisplayName } from "../policy/mod.ts";
-import { legacyInstant } from "./legacy_created_at.ts";
+import { legacyInstant } from "../legacy/legacy_created_at.ts";
 
 /** A legacy account as it is after a change. */
 export interface AccountChange {

@@ -1,6 +1,6 @@
 /** `identity.dead_letters`: changes that could not be applied, kept until they are. */
 import type pg from "../db/pg.ts";
-import { parseLsn } from "../replication/lsn.ts";
+import { parseLsn } from "../db/lsn.ts";
 import { payloadOf } from "./dead_letter_payload.ts";
 import type { LegacyChange } from "./legacy_change.ts";
 

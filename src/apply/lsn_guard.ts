@@ -2,7 +2,7 @@
  * The apply's idempotency guard: a change applies only if its commit LSN is above the LSN its
  * account had before the call. Positions are compared as 64-bit integers, never as text.
  */
-import { parseLsn } from "../replication/lsn.ts";
+import { parseLsn } from "../db/lsn.ts";
 import type { AccountChange } from "./account_change.ts";
 
 /**

@@ -5,7 +5,7 @@ import { retryDeadLetters, type RetryResult } from "../apply/retry_dead_letters.
 import pg from "../db/pg.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
 import { cryptoRandom, protectedNames } from "../policy/mod.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 
 /** Dead letters printed at most; the count says how many there are. */
 const LISTED = 1_000;

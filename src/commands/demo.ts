@@ -14,7 +14,7 @@ import { runSync } from "../sync/run_sync.ts";
 import pg from "../db/pg.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { verifyInvariants } from "../verify/verify_invariants.ts";
 import { snapshotSummary } from "./snapshot.ts";
 

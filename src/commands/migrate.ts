@@ -2,7 +2,7 @@
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 
 /** Applies pending migrations to the identity database and prints what it did as JSON. */
 export async function migrateCommand(config: Config): Promise<void> {

@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
 import { protectedNames } from "../policy/mod.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { rejudgeNames } from "../verify/rejudge_names.ts";
 
 /** Prints one JSON line per account the current policy would refuse, then a summary line. */

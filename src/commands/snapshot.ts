@@ -5,7 +5,7 @@ import { healthRoute } from "../http/health_routes.ts";
 import { startHttpServer } from "../http/http_server.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
 import { runSnapshot, type SnapshotOutcome } from "../snapshot/run_snapshot.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { createMetrics } from "../telemetry/metrics.ts";
 import { observeSnapshot } from "../telemetry/snapshot_metrics.ts";
 

@@ -7,7 +7,7 @@ import { healthRoute } from "../http/health_routes.ts";
 import { type Route, startHttpServer } from "../http/http_server.ts";
 import { startStatusPoller } from "../status/status_poller.ts";
 import { runSync } from "../sync/run_sync.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { createMetrics } from "../telemetry/metrics.ts";
 import { SyncMetrics } from "../telemetry/sync_metrics.ts";
 

@@ -1,7 +1,7 @@
 /** `deno task verify`: checks the data contract's invariants across both databases. */
 import type { Config } from "../config.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { VerifyError } from "../verify/verify_error.ts";
 import { verifyInvariants, type VerifyProgress } from "../verify/verify_invariants.ts";
 

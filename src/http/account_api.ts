@@ -2,7 +2,7 @@
 import type { Config } from "../config.ts";
 import { createDatabase } from "../db/database.ts";
 import { cryptoRandom, protectedNames } from "../policy/mod.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { accountRoute } from "./account_routes.ts";
 import type { Route } from "./http_server.ts";
 

@@ -2,7 +2,7 @@
  * The daemon's HTTP server: a list of routes tried in order, on `Deno.serve`.
  * Health, metrics and the account API each contribute their own routes.
  */
-import { logger as serviceLogger } from "../telemetry/logging.ts";
+import { logger as serviceLogger } from "../logging/logging.ts";
 import { errorResponse } from "./responses.ts";
 
 /** Who sent a request, as the connection says (a proxy in front is the client). */

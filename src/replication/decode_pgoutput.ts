@@ -6,15 +6,15 @@
 import type { Pgoutput } from "pg-logical-replication";
 import { type AccountChange, legacyUpsertChange } from "../apply/account_change.ts";
 import type { Config } from "../config.ts";
-import type { LegacyTable } from "../snapshot/legacy_table.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
 import type {
   CommittedTransaction,
   HeartbeatMessage,
   LegacyChange,
   SourceTransaction,
 } from "./legacy_change.ts";
-import { LegacyStreamError } from "./legacy_stream_error.ts";
-import { formatLsn, parseLsn } from "./lsn.ts";
+import { LegacyStreamError } from "../legacy/legacy_stream_error.ts";
+import { formatLsn, parseLsn } from "../db/lsn.ts";
 
 const RESNAPSHOT =
   "re-snapshot under a new slot: set SLOT_NAME and PUBLICATION_NAME to new names, run `deno task snapshot`, then `deno task sync`";

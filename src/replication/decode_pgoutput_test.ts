@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Pgoutput } from "pg-logical-replication";
 import { HEARTBEAT_PREFIX, PgoutputDecoder, type StreamEvent } from "./decode_pgoutput.ts";
-import { LegacyStreamError } from "./legacy_stream_error.ts";
+import { LegacyStreamError } from "../legacy/legacy_stream_error.ts";
 
 const COLUMNS = { id: "id", username: "username", createdAt: "created_at", displayName: "name" };
 const TABLE = {

@@ -9,8 +9,8 @@
 import { LogicalReplicationService } from "pg-logical-replication";
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
-import type { LegacyTable } from "../snapshot/legacy_table.ts";
-import { checkSource } from "./check_source.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
+import { checkSource } from "../legacy/check_source.ts";
 import { PgoutputDecoder, type StreamEvent } from "./decode_pgoutput.ts";
 import type {
   CommittedTransaction,
@@ -18,8 +18,8 @@ import type {
   LegacyChange,
   SourceTransaction,
 } from "./legacy_change.ts";
-import { LegacyStreamError, streamErrorOf } from "./legacy_stream_error.ts";
-import { formatLsn, lsnBefore, parseLsn } from "./lsn.ts";
+import { LegacyStreamError, streamErrorOf } from "../legacy/legacy_stream_error.ts";
+import { formatLsn, lsnBefore, parseLsn } from "../db/lsn.ts";
 import { type DecodedMessage, RawTextPgoutputPlugin } from "./raw_text_pgoutput.ts";
 
 /** Options of {@linkcode LegacyStream}. */

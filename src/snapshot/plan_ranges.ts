@@ -5,7 +5,7 @@
  * ones), so sparse or skewed keys still give even ranges.
  */
 import type pg from "../db/pg.ts";
-import type { LegacyTable } from "./legacy_table.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
 
 /** A key range: `lower` inclusive, `upper` exclusive, null unbounded. */
 export interface KeyRange {

@@ -2,7 +2,7 @@
  * Snapshot progress for the operator: a bar with rate and ETA on a terminal,
  * a JSON log line every few seconds otherwise.
  */
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 
 /** Counters the snapshot's stages update. */
 export class SnapshotProgress {

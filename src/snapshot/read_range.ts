@@ -2,7 +2,7 @@
 import { type AccountChange, legacyUpsertChange } from "../apply/account_change.ts";
 import type pg from "../db/pg.ts";
 import { DISPLAY_NAME_RAW_MAX_CODE_POINTS, RAW_MAX_CODE_POINTS } from "../policy/mod.ts";
-import type { LegacyTable } from "./legacy_table.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { type KeyRange, rangePredicate } from "./plan_ranges.ts";
 
 /** A legacy row as the snapshot reads and stages it (mapped columns as text). */

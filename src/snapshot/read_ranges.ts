@@ -19,9 +19,9 @@ import {
   type ExportedSnapshot,
   importSnapshot,
 } from "./exported_snapshot.ts";
-import type { LegacyTable } from "./legacy_table.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { readRange } from "./read_range.ts";
-import { lsnBefore } from "../replication/lsn.ts";
+import { lsnBefore } from "../db/lsn.ts";
 
 /**
  * A snapshot the workers import, and the version its rows carry: one byte

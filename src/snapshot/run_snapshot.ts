@@ -18,17 +18,17 @@ import { migrate } from "../db/migrate.ts";
 import pg from "../db/pg.ts";
 import { inTransaction } from "../db/sessions.ts";
 import { cryptoRandom, protectedNames, type RandomSource } from "../policy/mod.ts";
-import { logger } from "../telemetry/logging.ts";
+import { logger } from "../logging/logging.ts";
 import { claimRange, insertRanges, rangeProgress } from "./claim_range.ts";
-import { inspectLegacyTable, type LegacyTable } from "./legacy_table.ts";
-import { checkLegacyTimezone } from "../apply/legacy_created_at.ts";
+import { inspectLegacyTable, type LegacyTable } from "../legacy/legacy_table.ts";
+import { checkLegacyTimezone } from "../legacy/legacy_created_at.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
 import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
 import { mayTombstone, reconcileAccounts } from "./reconcile_accounts.ts";
 import { rekeyMovedRows } from "./rekey_moved_rows.ts";
 import { setupRun } from "./setup_run.ts";
-import { lsnBefore } from "../replication/lsn.ts";
+import { lsnBefore } from "../db/lsn.ts";
 import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
 
 /** Options of {@linkcode runSnapshot}. */

@@ -13,9 +13,9 @@ import type { SyncState } from "../apply/sync_state.ts";
 import type pg from "../db/pg.ts";
 import { insertRanges } from "./claim_range.ts";
 import { createSlotWithSnapshot, type ExportedSnapshot } from "./exported_snapshot.ts";
-import type { LegacyTable } from "./legacy_table.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { planRanges } from "./plan_ranges.ts";
-import { ensurePublication } from "./publication.ts";
+import { ensurePublication } from "../legacy/publication.ts";
 
 /** A run as this process found or made it. */
 export interface SnapshotRun {

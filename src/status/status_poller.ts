@@ -4,7 +4,7 @@
  * counts (a scan of the accounts table) far less often.
  */
 import { withClient } from "../db/sessions.ts";
-import { errorLine, logger } from "../telemetry/logging.ts";
+import { errorLine, logger } from "../logging/logging.ts";
 import { countAccountsBySource } from "./account_counts.ts";
 import { readSlotStatus, type SlotStatus } from "./slot_status.ts";
 

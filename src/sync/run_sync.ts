@@ -12,11 +12,11 @@ import {
   isPermanentServerError,
   LegacyStreamError,
   type LegacyStreamErrorKind,
-} from "../replication/legacy_stream_error.ts";
-import { inspectLegacyTable, type LegacyTable } from "../snapshot/legacy_table.ts";
-import { checkLegacyTimezone } from "../apply/legacy_created_at.ts";
+} from "../legacy/legacy_stream_error.ts";
+import { inspectLegacyTable, type LegacyTable } from "../legacy/legacy_table.ts";
+import { checkLegacyTimezone } from "../legacy/legacy_created_at.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
-import { errorLine, logger } from "../telemetry/logging.ts";
+import { errorLine, logger } from "../logging/logging.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
 import type { DaemonState } from "./readiness.ts";
 import { type AppliedBatch, runStreamSession } from "./stream_session.ts";

@@ -15,10 +15,10 @@ import type {
   SourceTransaction,
 } from "../replication/legacy_change.ts";
 import { LegacyStream } from "../replication/legacy_stream.ts";
-import { LegacyStreamError } from "../replication/legacy_stream_error.ts";
-import { checkPublishedTable } from "../replication/published_table.ts";
-import type { LegacyTable } from "../snapshot/legacy_table.ts";
-import { errorLine, logger } from "../telemetry/logging.ts";
+import { LegacyStreamError } from "../legacy/legacy_stream_error.ts";
+import { checkPublishedTable } from "../legacy/published_table.ts";
+import type { LegacyTable } from "../legacy/legacy_table.ts";
+import { errorLine, logger } from "../logging/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
 import { readCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
 

@@ -7,7 +7,7 @@
  */
 import type { Config } from "../config.ts";
 import type pg from "../db/pg.ts";
-import { type LegacyTable, replicaIdentityProblem } from "../snapshot/legacy_table.ts";
+import { type LegacyTable, replicaIdentityProblem } from "./legacy_table.ts";
 import { LegacyStreamError } from "./legacy_stream_error.ts";
 
 /** The table the stream reads, and through which publication. */
