@@ -21,6 +21,7 @@ import {
   sigkill,
   storedPhase,
   waitBlockedBy,
+  whileRunning,
 } from "./support/held_kill.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
@@ -167,31 +168,33 @@ function killSchedule(kills: number, random: () => number): Target[] {
 type TargetedKill = (db: TestDatabase, start: () => Deno.ChildProcess) => Promise<void>;
 
 /**
- * In the snapshot's reading: once a range is read, the test holds the second half of the ranges
- * with row locks (the workers claim with SKIP LOCKED, so they cannot pass them) and kills the
- * daemon while it reads the first half.
+ * In the snapshot's reading: once a range is read, the test holds every range no worker has
+ * claimed yet with row locks (the workers claim with SKIP LOCKED, so they cannot take them) and
+ * kills the daemon while it reads the ones it holds.
  */
 const killSnapshotting: TargetedKill = async (db, start) => {
   const child = start();
-  await waitFor(
-    "the snapshot reading its ranges",
-    async () => (await rangesDone(db.url, db.name)).done >= 1,
-    { timeoutMs: 60_000 },
-  );
+  // Connected before it is needed: the lock comes right after the first range is read.
   await using holder = await holdLocks(db.url);
-  const { ranges } = await rangesDone(db.url, db.name);
-  const half = Math.floor(ranges / 2);
-  assert.equal(
-    await holdRangesAfter(holder, db.name, half),
-    ranges - half,
-    `the snapshot was past range ${half} of ${ranges} before the test could hold the rest`,
+  await whileRunning(
+    child,
+    waitFor(
+      "the snapshot reading its ranges",
+      async () => (await rangesDone(db.url, db.name)).done >= 1,
+      { timeoutMs: 60_000, intervalMs: 20 },
+    ),
   );
+  const held = await holdRangesAfter(holder, db.name, 0);
+  assert.ok(held > 0, "the snapshot read its last range before the test could hold one");
   await sigkill(child);
   await holder.release();
   const phase = await storedPhase(db.url, db.name);
-  const { done } = await rangesDone(db.url, db.name);
+  const { ranges, done } = await rangesDone(db.url, db.name);
   assert.equal(phase, "snapshotting");
-  assert.ok(done >= 1 && done <= half, `${done} ranges of ${ranges} done after the kill`);
+  assert.ok(
+    done >= 1 && done <= ranges - held,
+    `${done} ranges of ${ranges} done after the kill, ${held} held`,
+  );
 };
 
 /**
@@ -205,25 +208,30 @@ const killAssigning: TargetedKill = async (db, start) => {
   const child = start();
   const blocked = await waitBlockedBy(db.url, holder, /lock table identity\.accounts/, {
     what: "the snapshot loading its accounts",
+    child,
   });
-  assert.equal(await storedPhase(db.url, db.name), "assigning");
+  const stored = "the run stored as assigning while its load waits";
+  assert.equal(await storedPhase(db.url, db.name), "assigning", stored);
   await killWhileBlocked(db.url, child, { holder, blocked });
-  assert.equal(await storedPhase(db.url, db.name), "assigning");
+  assert.equal(await storedPhase(db.url, db.name), "assigning", stored);
 };
 
 /** Waits until `child`'s daemon streams: it has committed a batch since it started. */
 async function waitStreaming(db: TestDatabase, start: () => Deno.ChildProcess) {
   const before = await lastAppliedLsn(db);
   const child = start();
-  await waitFor("the daemon streaming: a batch committed since it started", async () => {
-    const { rows } = await withClient(db.url, (client) =>
-      client.query(
-        `select phase = 'streaming' and last_applied_lsn > $2::pg_lsn as streaming
+  await whileRunning(
+    child,
+    waitFor("the daemon streaming: a batch committed since it started", async () => {
+      const { rows } = await withClient(db.url, (client) =>
+        client.query(
+          `select phase = 'streaming' and last_applied_lsn > $2::pg_lsn as streaming
          from identity.sync_state where slot_name = $1`,
-        [db.name, before ?? "0/0"],
-      ));
-    return rows[0]?.streaming === true;
-  }, { timeoutMs: 90_000 });
+          [db.name, before ?? "0/0"],
+        ));
+      return rows[0]?.streaming === true;
+    }, { timeoutMs: 90_000 }),
+  );
   return child;
 }
 
@@ -253,15 +261,18 @@ const killMidBatch: TargetedKill = async (db, start) => {
       await client.query("commit");
       return (await client.query("select pg_current_wal_lsn()::text as lsn")).rows[0].lsn;
     });
-    const seen = await waitFor("the daemon applying the big transaction", async () => {
-      const { rows } = await withClient(db.url, (client) =>
-        client.query(
-          `select partial_lsn is not null as partial, last_applied_lsn >= $2::pg_lsn as past
+    const seen = await whileRunning(
+      child,
+      waitFor("the daemon applying the big transaction", async () => {
+        const { rows } = await withClient(db.url, (client) =>
+          client.query(
+            `select partial_lsn is not null as partial, last_applied_lsn >= $2::pg_lsn as past
            from identity.sync_state where slot_name = $1`,
-          [db.name, end],
-        ));
-      return rows[0]?.partial ? "partial" : rows[0]?.past ? "past" : undefined;
-    }, { timeoutMs: 90_000 });
+            [db.name, end],
+          ));
+        return rows[0]?.partial ? "partial" : rows[0]?.past ? "past" : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 20 }),
+    );
     await using holder = await holdLocks(db.url);
     const { rows } = seen === "partial"
       ? await holder.query(
@@ -281,6 +292,7 @@ const killMidBatch: TargetedKill = async (db, start) => {
     }
     const blocked = await waitBlockedBy(db.url, holder, /partial_lsn =/, {
       what: "a batch waiting to store its checkpoint",
+      child,
     });
     await killWhileBlocked(db.url, child, { holder, blocked });
     const after = await withClient(db.url, async (client) =>

@@ -14,6 +14,7 @@ import {
   sigkill,
   storedPhase,
   waitBlockedBy,
+  whileRunning,
 } from "./support/held_kill.ts";
 import {
   accountsOf,
@@ -22,7 +23,7 @@ import {
   snapshotEnv,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
-import { createTestDatabase, type TestDatabase } from "./support/test_database.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
@@ -32,6 +33,9 @@ interface Landed {
   phase: string;
   ranges: number;
   done: number;
+  /** Rows staged, and rows with a decided name (claimed or fallback). */
+  staged: number;
+  named: number;
 }
 
 /** One point of the snapshot's work. */
@@ -68,7 +72,10 @@ function killPoints(db: TestDatabase): KillPoint[] {
       await using holder = await holdLocks(db.url);
       await holder.query(point.hold, point.values);
       const child = start();
-      const blocked = await waitBlockedBy(db.url, holder, point.statement, { what: point.name });
+      const blocked = await waitBlockedBy(db.url, holder, point.statement, {
+        what: point.name,
+        child,
+      });
       await killWhileBlocked(db.url, child, { holder, blocked });
     },
   });
@@ -84,10 +91,13 @@ function killPoints(db: TestDatabase): KillPoint[] {
         const child = spawn();
         // Row locks take a transaction ID, which would hold up the creation of the process's
         // slot: wait until its workers read, so it has one.
-        await waitFor(
-          `${name}: the workers reading`,
-          async () => (await rangesDone(db.url, slot)).done > start.done,
-          { timeoutMs: 60_000 },
+        await whileRunning(
+          child,
+          waitFor(
+            `${name}: the workers reading`,
+            async () => (await rangesDone(db.url, slot)).done > start.done,
+            { timeoutMs: 60_000, intervalMs: 20 },
+          ),
         );
         await using holder = await holdLocks(db.url);
         const heldRanges = await holdRangesAfter(holder, slot, expected);
@@ -96,10 +106,13 @@ function killPoints(db: TestDatabase): KillPoint[] {
           start.ranges - expected,
           `${name}: the workers were past range ${expected} before it could be held`,
         );
-        await waitFor(
-          `${name}: ${expected} ranges read`,
-          async () => (await rangesDone(db.url, slot)).done >= expected,
-          { timeoutMs: 60_000 },
+        await whileRunning(
+          child,
+          waitFor(
+            `${name}: ${expected} ranges read`,
+            async () => (await rangesDone(db.url, slot)).done >= expected,
+            { timeoutMs: 60_000 },
+          ),
         );
         await sigkill(child);
       },
@@ -144,24 +157,43 @@ function killPoints(db: TestDatabase): KillPoint[] {
       landed: (run) => {
         assert.equal(run.phase, "snapshotting");
         assert.equal(run.done, run.ranges);
+        assert.equal(run.staged, 40_000);
+        assert.equal(run.named, 0);
       },
     }),
     held({
       name: "contested names claimed: the run about to move to assigning",
       hold: "lock table identity.sync_state in share mode",
       statement: /update identity\.sync_state/,
+      // The claims and the move are one transaction: the kill loses both.
       landed: (run) => {
         assert.equal(run.phase, "snapshotting");
         assert.equal(run.done, run.ranges);
+        assert.equal(run.named, 0);
       },
     }),
     held({
       name: "assigning: fallback names assigned, the accounts about to be loaded",
       hold: "lock table identity.accounts in row exclusive mode",
       statement: /lock table identity\.accounts/,
-      landed: (run) => assert.equal(run.phase, "assigning"),
+      landed: (run) => {
+        assert.equal(run.phase, "assigning");
+        assert.equal(run.named, run.staged);
+      },
     }),
   ];
+}
+
+/** How many rows the run has staged, and how many of them have a decided name. */
+async function stagedAndNamed(db: TestDatabase): Promise<{ staged: number; named: number }> {
+  return await withClient(db.url, async (client) => {
+    const { rows } = await client.query(
+      `select (select count(*)::int from identity.snapshot_rows where slot_name = $1) as staged,
+              (select count(*)::int from identity.snapshot_names where slot_name = $1) as named`,
+      [db.name],
+    );
+    return { staged: rows[0].staged, named: rows[0].named };
+  });
 }
 
 Deno.test("snapshot killed with SIGKILL at ten points continues, and no assigned name or ID changes", async () => {
@@ -200,6 +232,7 @@ Deno.test("snapshot killed with SIGKILL at ten points continues, and no assigned
     const run = {
       phase: await storedPhase(db.url, db.name),
       ...await rangesDone(db.url, db.name),
+      ...await stagedAndNamed(db),
     };
     try {
       point.landed(run);

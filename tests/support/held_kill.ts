@@ -54,24 +54,44 @@ export interface BlockedSession {
   query: string;
 }
 
-/** Waits until a session running a statement that matches `statement` waits on `holder`. */
+/**
+ * Waits until a session running a statement that matches `statement` waits on `holder`; fails at
+ * once if `options.child` exits first.
+ */
 export async function waitBlockedBy(
   url: string,
   holder: LockHolder,
   statement: RegExp,
-  options: { what: string; timeoutMs?: number },
+  options: { what: string; child: Deno.ChildProcess; timeoutMs?: number },
 ): Promise<BlockedSession> {
-  return await waitFor(
-    `${options.what}: a session running ${statement} waiting on the test's lock`,
-    async () => {
-      const { rows } = await withClient(url, (client) =>
-        client.query<BlockedSession>(
-          "select pid, query from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
-          [holder.pid],
-        ));
-      return rows.find((row) => statement.test(row.query));
-    },
-    { timeoutMs: options.timeoutMs ?? 60_000 },
+  return await whileRunning(
+    options.child,
+    waitFor(
+      `${options.what}: a session running ${statement} waiting on the test's lock`,
+      async () => {
+        const { rows } = await withClient(url, (client) =>
+          client.query<BlockedSession>(
+            "select pid, query from pg_stat_activity where $1 = any(pg_blocking_pids(pid))",
+            [holder.pid],
+          ));
+        return rows.find((row) => statement.test(row.query));
+      },
+      { timeoutMs: options.timeoutMs ?? 60_000 },
+    ),
+  );
+}
+
+/** Settles as `waiting` does, unless `child` exits first: then fails, saying so. */
+export async function whileRunning<T>(child: Deno.ChildProcess, waiting: Promise<T>): Promise<T> {
+  const first = await Promise.race([
+    waiting.then((value) => ({ value })),
+    child.status.then((status) => ({ status })),
+  ]);
+  if ("value" in first) return first.value;
+  waiting.catch(() => {});
+  const { code, signal } = first.status;
+  throw new Error(
+    `the process exited (code ${code}${signal ? `, ${signal}` : ""}) before it got there`,
   );
 }
 
