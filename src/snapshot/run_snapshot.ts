@@ -64,6 +64,14 @@ export async function runSnapshot(options: RunSnapshotOptions): Promise<Snapshot
 
 const log = logger("snapshot");
 
+/**
+ * The name of the advisory lock (`pg_advisory_lock(hashtext(name))` on the identity database)
+ * that every process of the run of `slotName` holds while it sets the run up or decides names.
+ */
+export function runLockName(slotName: string): string {
+  return `identity_sync.snapshot.${slotName}`;
+}
+
 async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   const { config } = options;
   const { slotName } = config.replication;
@@ -71,7 +79,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   options.watch?.(progress);
   const legacy = await connect(options.legacyUrl);
   const identity = await connect(options.identityUrl);
-  const lock = `identity_sync.snapshot.${slotName}`;
+  const lock = runLockName(slotName);
   let stopProgress = () => {};
   try {
     const table = await inspectLegacyTable(legacy, config);

@@ -3,7 +3,8 @@ import { withClient } from "../../src/db/sessions.ts";
 
 /**
  * Polls `probe` until it returns something truthy, and returns that. A probe that throws has
- * not seen it yet (before the daemon's first migration its tables do not exist, say).
+ * not seen it yet (before the daemon's first migration its tables do not exist, say); if it
+ * still throws at the deadline, the timeout says with what.
  */
 export async function waitFor<T>(
   what: string,
@@ -13,9 +14,16 @@ export async function waitFor<T>(
   const { timeoutMs = 30_000, intervalMs = 50 } = options;
   const deadline = Date.now() + timeoutMs;
   while (true) {
-    const value = await probe().catch(() => undefined);
+    let failure: unknown;
+    const value = await probe().catch((error) => {
+      failure = error;
+      return undefined;
+    });
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const cause = failure === undefined ? "" : ` (the probe failed: ${failure})`;
+      throw new Error(`timed out waiting for ${what}${cause}`, { cause: failure });
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
