@@ -1,7 +1,7 @@
 /**
  * `deno task bench:scale [--rows 1000000,5000000,10000000]`: the snapshot at growing sizes, each
  * on a fresh embedded server: seconds per million rows and peak RSS for each, whether the cost
- * grows linearly (the largest run ≤ 1.2 × its row ratio × the smallest) and memory stays flat,
+ * grows linearly (every size's time per million ≤ 1.2 × the smallest size's) and memory stays flat,
  * and a projection to 300 million accounts.
  */
 import { parseArgs } from "node:util";
@@ -11,7 +11,7 @@ import { startTestServer } from "../tests/support/test_server.ts";
 import { runSnapshotProcess } from "./snapshot_process.ts";
 
 const PROJECTED_ROWS = 300_000_000;
-/** 10M rows may take at most 12 × the time of 1M: 20 % over linear. */
+/** Each size may cost at most 20 % more per million rows than the smallest (10M: 12 × 1M). */
 const LINEAR_SLACK = 1.2;
 /** Peak RSS may vary by this factor between sizes and still count as flat. */
 const FLAT_RSS = 1.25;
@@ -59,19 +59,25 @@ for (const rows of sizes) {
 
 const smallest = runs[0]!;
 const largest = runs.at(-1)!;
-const rowRatio = largest.rows / smallest.rows;
-const timeRatio = largest.seconds / smallest.seconds;
-const linear = timeRatio <= rowRatio * LINEAR_SLACK;
+/** Every size against the smallest: its time per million within `LINEAR_SLACK` × the smallest's. */
+const checks = runs.slice(1).map((run) => {
+  const rowRatio = run.rows / smallest.rows;
+  const timeRatio = run.seconds / smallest.seconds;
+  return { rows: run.rows, rowRatio, timeRatio, linear: timeRatio <= rowRatio * LINEAR_SLACK };
+});
+const linear = checks.every((check) => check.linear);
 const rss = runs.map((run) => run.peakRssMb ?? 0);
 const flat = Math.max(...rss) <= Math.min(...rss) * FLAT_RSS;
 const projectedHours = perMillion(largest.rows, largest.seconds) * PROJECTED_ROWS / 1e6 / 3600;
-console.log(
-  `linear: ${largest.rows.toLocaleString("en")} rows took ${timeRatio.toFixed(2)} × the time of ${
-    smallest.rows.toLocaleString("en")
-  } for ${rowRatio} × the rows (limit ${(rowRatio * LINEAR_SLACK).toFixed(1)}): ${
-    linear ? "PASS" : "FAIL"
-  }`,
-);
+for (const check of checks) {
+  console.log(
+    `linear: ${check.rows.toLocaleString("en")} rows took ${
+      check.timeRatio.toFixed(2)
+    } × the time of ${smallest.rows.toLocaleString("en")} for ${check.rowRatio} × the rows (limit ${
+      (check.rowRatio * LINEAR_SLACK).toFixed(1)
+    }): ${check.linear ? "PASS" : "FAIL"}`,
+  );
+}
 console.log(
   `flat memory: peak RSS ${Math.min(...rss)}–${Math.max(...rss)} MB: ${flat ? "PASS" : "FAIL"}`,
 );
@@ -88,8 +94,12 @@ console.log(JSON.stringify({
     seconds_per_million: Number(perMillion(run.rows, run.seconds).toFixed(2)),
     peak_rss_mb: run.peakRssMb,
   })),
-  time_ratio: Number(timeRatio.toFixed(3)),
-  row_ratio: rowRatio,
+  against_smallest: checks.map((check) => ({
+    rows: check.rows,
+    time_ratio: Number(check.timeRatio.toFixed(3)),
+    row_ratio: check.rowRatio,
+    linear: check.linear,
+  })),
   linear,
   flat_memory: flat,
   projected_hours_300m_one_process: Number(projectedHours.toFixed(2)),
