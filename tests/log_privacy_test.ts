@@ -124,7 +124,7 @@ Deno.test("snapshot and stream logs at LOG_LEVEL=info hold no username, e-mail a
   assert.equal(snapshot.code, 0, snapshot.stderr);
 
   // A batch of the stream fails (not the change's fault: retried, not a dead letter), then passes.
-  await failWrites(db, "20", "55000");
+  await failWrites(db, "20", "55P03");
   const daemon = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "sync"],
     env: snapshotEnv(db, env),
@@ -185,6 +185,6 @@ Deno.test("snapshot and stream logs at LOG_LEVEL=info hold no username, e-mail a
   // The runs were logged, failures included, with what operators need.
   assert.ok(lines.some((line) => line.includes("applied") && line.includes('"deadLettered":1')));
   assert.ok(
-    lines.some((line) => line.includes("stream failed") && line.includes("SQLSTATE 55000")),
+    lines.some((line) => line.includes("stream failed") && line.includes("SQLSTATE 55P03")),
   );
 });

@@ -44,6 +44,16 @@ export async function checkPublishedTable(
     );
   }
   if (columns) {
+    const { rows: present } = await client.query<{ attname: string }>(
+      "select attname from pg_attribute where attrelid = $1 and attnum > 0 and not attisdropped",
+      [oid],
+    );
+    const names = new Set(present.map((row) => row.attname));
+    for (const [setting, column] of mappedColumns(columns)) {
+      if (!names.has(column)) {
+        fail("column-missing", `it no longer has column "${column}" (${setting})`);
+      }
+    }
     const problem = await replicaIdentityProblem(client, oid!, columns.id);
     if (problem) fail("no-key", `it ${problem}`);
   }
@@ -88,9 +98,8 @@ export async function checkPublishedTable(
   }
   const listed = published!.attnames;
   if (columns && Array.isArray(listed)) {
-    const wanted = [columns.id, columns.username, columns.createdAt, columns.displayName]
-      .filter((column): column is string => column !== undefined);
-    const missing = wanted.filter((column) => !listed.includes(column));
+    const missing = mappedColumns(columns).map(([, column]) => column)
+      .filter((column) => !listed.includes(column));
     if (missing.length > 0) {
       fail(
         "publication-changed",
@@ -100,4 +109,15 @@ export async function checkPublishedTable(
       );
     }
   }
+}
+
+/** The mapped columns with the setting that names each. */
+function mappedColumns(columns: Config["legacyColumns"]): [string, string][] {
+  const mapped: [string, string | undefined][] = [
+    ["LEGACY_ID_COLUMN", columns.id],
+    ["LEGACY_USERNAME_COLUMN", columns.username],
+    ["LEGACY_CREATED_AT_COLUMN", columns.createdAt],
+    ["LEGACY_DISPLAY_NAME_COLUMN", columns.displayName],
+  ];
+  return mapped.filter((entry): entry is [string, string] => entry[1] !== undefined);
 }
