@@ -29,6 +29,8 @@ export interface Config {
   /** Names that no look-alike may take (matched by confusable skeleton). */
   protectedNames: string[];
   logLevel: "debug" | "info" | "warning" | "error";
+  /** JSON lines, or human lines; unset: human lines on a terminal, JSON lines otherwise. */
+  logFormat?: "json" | "pretty";
   embedded: { dataDir: string; port: number };
   /** The replication slot and publication on the legacy database. */
   replication: { slotName: string; publicationName: string };
@@ -108,6 +110,7 @@ export const SETTINGS = {
   legacyTimezone: { env: "LEGACY_TIMEZONE", flag: "legacy-timezone" },
   protectedNames: { env: "PROTECTED_NAMES", flag: "protected-names" },
   logLevel: { env: "LOG_LEVEL", flag: "log-level" },
+  logFormat: { env: "LOG_FORMAT", flag: "log-format" },
   embeddedDataDir: { env: "EMBEDDED_PG_DIR", flag: "embedded-pg-dir" },
   embeddedPort: { env: "EMBEDDED_PG_PORT", flag: "embedded-pg-port" },
   slotName: { env: "SLOT_NAME", flag: "slot-name" },
@@ -233,6 +236,7 @@ const SCHEMAS = {
     value.split(",").map((name) => name.trim()).filter((name) => name !== "")
   ),
   logLevel: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  logFormat: z.enum(["json", "pretty"]).optional(),
   embeddedDataDir: z.string().min(1, "must not be empty").default(".data/postgres"),
   embeddedPort: integer(54329, 1024, 65535),
   slotName: z.string()
@@ -321,6 +325,7 @@ export function parseConfig(sources: ConfigSources): Config {
     legacyTimezone: value("legacyTimezone"),
     protectedNames: value("protectedNames"),
     logLevel: value("logLevel"),
+    logFormat: value("logFormat"),
     embedded: { dataDir: value("embeddedDataDir"), port: value("embeddedPort") },
     replication: { slotName: value("slotName"), publicationName: value("publicationName") },
     snapshot: {

@@ -75,6 +75,7 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ LEGACY_TIMEZONE: "UTC+3" }, "LEGACY_TIMEZONE", /LEGACY_TIMEZONE="UTC\+3"/],
     [{ LEGACY_TIMEZONE: "" }, "LEGACY_TIMEZONE", /such as UTC or America\/New_York/],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", /LOG_LEVEL="loud"/],
+    [{ LOG_FORMAT: "xml" }, "LOG_FORMAT", /LOG_FORMAT="xml"/],
     [{ EMBEDDED_PG_PORT: "99999" }, "EMBEDDED_PG_PORT", /1024 to 65535/],
     [{ EMBEDDED_PG_PORT: "12ab" }, "EMBEDDED_PG_PORT", /whole number/],
     [{ IDENTITY_DATABASE_URL: "postgres://db/x" }, "IDENTITY_DATABASE_URL", /LEGACY_DATABASE_URL/],

@@ -96,7 +96,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
-  await setupLogging(config.logLevel);
+  await setupLogging(config.logLevel, { format: config.logFormat });
   try {
     await command.run(config);
     return 0;

@@ -1,7 +1,8 @@
 /**
- * Logging: JSON lines on stderr through LogTape, one category root for the service. Logs carry no
- * personal data: an error is logged as its name, SQLSTATE and message, never with a database
- * error's `detail` (which repeats row values: "Key (username)=(…) already exists").
+ * Logging: JSON lines (on a terminal, human lines) on stderr through LogTape, one category root for
+ * the service. Logs carry no personal data: an error is logged as its name, SQLSTATE and message,
+ * never with a database error's `detail` (which repeats row values: "Key (username)=(…) already
+ * exists").
  */
 import {
   configure,
@@ -17,13 +18,26 @@ import type { Config } from "../config.ts";
 /** The root category of every logger of the service. */
 export const LOG_CATEGORY = "identity-sync";
 
-/** Sends the service's logs, at `level` and above, to stderr as JSON lines. */
-export async function setupLogging(level: Config["logLevel"]): Promise<void> {
+/** How log records are written: JSON lines, or one human line each. */
+export type LogFormat = "json" | "pretty";
+
+/**
+ * Sends the service's logs, at `level` and above, to stderr: human lines on a terminal, JSON lines
+ * everywhere else (a file, a pipe, a collector), unless `format` says which.
+ */
+export async function setupLogging(
+  level: Config["logLevel"],
+  options: { format?: LogFormat; terminal?: boolean } = {},
+): Promise<void> {
+  const terminal = options.terminal ?? Deno.stderr.isTerminal();
+  const format = options.format ?? (terminal ? "pretty" : "json");
   await configure({
     reset: true,
     sinks: {
       stderr: getStreamSink(Deno.stderr.writable, {
-        formatter: (record) => jsonLinesFormatter(withoutErrorDetails(record)),
+        formatter: format === "json"
+          ? (record) => jsonLinesFormatter(withoutErrorDetails(record))
+          : (record) => prettyLine(withoutErrorDetails(record), { clearLine: terminal }),
       }),
     },
     loggers: [
@@ -31,6 +45,31 @@ export async function setupLogging(level: Config["logLevel"]): Promise<void> {
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
+}
+
+/**
+ * `record` as one line for a person: time, level, where, the message, then the properties the
+ * message does not show (`seconds=1.2`). On a terminal it first clears the line, so a progress bar
+ * drawn there is replaced rather than run into.
+ */
+export function prettyLine(record: LogRecord, options: { clearLine?: boolean } = {}): string {
+  const time = new Date(record.timestamp).toISOString().slice(11, 19);
+  const where = record.category.slice(1).join(".") || "main";
+  const text = (value: unknown) => typeof value === "string" ? value : JSON.stringify(value);
+  const message = record.message.map((part, i) => i % 2 === 0 ? part : text(part)).join("");
+  const shown = new Set(
+    typeof record.rawMessage === "string"
+      ? [...record.rawMessage.matchAll(/\{([^{}]+)\}/g)].map((match) => match[1])
+      : [],
+  );
+  const rest = Object.entries(record.properties)
+    .filter(([key, value]) => !shown.has(key) && value !== undefined)
+    .map(([key, value]) => `${key}=${text(value)}`);
+  return `${
+    options.clearLine ? "\r\x1b[2K" : ""
+  }${time} ${record.level.toUpperCase()} ${where}: ${message}${
+    rest.length > 0 ? `  ${rest.join(" ")}` : ""
+  }\n`;
 }
 
 /** Flushes and closes the log sinks; call before the process exits. */
