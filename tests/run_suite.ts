@@ -1,7 +1,7 @@
 /**
  * `deno task test`: format, lint and type checks, then the whole test suite
- * against real PostgreSQL servers this script starts (18, then 14 for the
- * integration tests), then the policy coverage gate (each file of src/policy/). Ends with one line,
+ * against real PostgreSQL servers this script starts (18, and 14 for the
+ * integration tests, side by side), then the policy coverage gate (each file of src/policy/). Ends with one line,
  * `N passed, N failed`, and a non-zero exit code on any failure.
  *
  * `TEST_DATABASE_URL` runs everything once against that server instead;
@@ -36,12 +36,14 @@ if (given) {
 } else {
   const majors = (Deno.env.get("TEST_PG_MAJORS") ?? SUPPORTED_MAJORS.join(","))
     .split(",").map((m) => Number(m.trim()) as Major);
-  for (const [index, major] of majors.entries()) {
+  for (const major of majors) {
     if (!SUPPORTED_MAJORS.includes(major)) {
       throw new RangeError(
         `Cannot run the suite: TEST_PG_MAJORS names ${major}, not one of 18, 14`,
       );
     }
+  }
+  const pass = async (major: Major, index: number, live: boolean) => {
     const server = await startTestServer(major);
     try {
       // Unit tests (and the alert rules' promtool tests) do not depend on the server: they run
@@ -49,10 +51,18 @@ if (given) {
       const paths = narrowed ? Deno.args : index === 0 ? ["src/", "ops/", "tests/"] : ["tests/"];
       await testRun(`PostgreSQL ${major}`, server.url, paths, index === 0, {
         TEST_PG_MAJOR: `${major}`,
-      });
+      }, live);
     } finally {
       await server.stop();
     }
+  };
+  // The majors' passes run side by side, each on a server of its own (a slot's creation waits only
+  // for its own server's transactions), so the suite takes the longer pass, not the sum; the first
+  // pass prints as it goes, the others when they end. TEST_PASSES=serial runs one after another.
+  if (Deno.env.get("TEST_PASSES") === "serial") {
+    for (const [index, major] of majors.entries()) await pass(major, index, true);
+  } else {
+    await Promise.all(majors.map((major, index) => pass(major, index, index === 0)));
   }
 }
 
@@ -130,8 +140,10 @@ async function testRun(
   paths: string[],
   coverage: boolean,
   env: Record<string, string> = {},
+  live = true,
 ): Promise<void> {
-  console.log(`\n== tests on ${label}`);
+  const header = `\n== tests on ${label}`;
+  if (live) console.log(header);
   // One test file at a time: logical slot creation waits for every running transaction on
   // the server, so files creating slots side by side can stall each other.
   const args = ["test", "-A", ...(coverage ? [`--coverage=${COVERAGE_DIR}`] : [])];
@@ -150,12 +162,18 @@ async function testRun(
   }, PASS_TIMEOUT_MINUTES * 60_000);
   let tail = "";
   const decoder = new TextDecoder();
+  const held: Uint8Array[] = [];
   for await (const chunk of child.stdout) {
-    await Deno.stdout.write(chunk);
+    if (live) await Deno.stdout.write(chunk);
+    else held.push(chunk);
     tail = (tail + decoder.decode(chunk, { stream: true })).slice(-262_144);
   }
   const status = await child.status;
   clearTimeout(timer);
+  if (!live) {
+    console.log(header);
+    for (const chunk of held) await Deno.stdout.write(chunk);
+  }
   const summaries = [...tail.matchAll(/(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/g)];
   const summary = summaries.at(-1);
   if (!summary) {
