@@ -13,7 +13,7 @@ import { freePort, startTestServer, suiteMajor } from "./support/test_server.ts"
 /** `deno task sync` on `db`, serving HTTP on `port`. */
 function spawnDaemon(db: TestDatabase, port: number): Deno.ChildProcess {
   return spawnSync(db, {
-    HTTP_PORT: String(port),
+    OPS_HTTP_PORT: String(port),
     HEARTBEAT_SECONDS: "1",
     SYNC_BATCH_MS: "50",
     READY_MAX_LAG_SECONDS: "10",

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { Admission } from "./admission.ts";
+
+Deno.test("Admission refuses anonymous requests past their share at once, and keeps room for writes", async () => {
+  const gate = new Admission({ maxInFlight: 3, anonymousInFlight: 2, maxWaitMs: 1_000 });
+  const a1 = await gate.enter("anonymous");
+  const a2 = await gate.enter("anonymous");
+  assert.ok(a1 && a2);
+  assert.equal(await gate.enter("anonymous"), undefined, "the anonymous share is full");
+  const w1 = await gate.enter("priority");
+  assert.ok(w1, "a write finds the room anonymous reads cannot take");
+  a1();
+  a1(); // giving back twice gives back once
+  assert.deepEqual(gate.load, { inFlight: 2, anonymous: 1, waiting: 0 });
+  a2();
+  w1();
+  assert.deepEqual(gate.load, { inFlight: 0, anonymous: 0, waiting: 0 });
+});
+
+Deno.test("Admission lets a waiting write in before any new anonymous read", async () => {
+  const gate = new Admission({ maxInFlight: 2, anonymousInFlight: 1, maxWaitMs: 5_000 });
+  const a = (await gate.enter("anonymous"))!;
+  const w = (await gate.enter("priority"))!;
+  const waiting = gate.enter("priority");
+  assert.equal(gate.load.waiting, 1);
+  a();
+  assert.equal(await gate.enter("anonymous"), undefined, "the freed room went to the write");
+  const admitted = await waiting;
+  assert.ok(admitted);
+  admitted();
+  w();
+  assert.deepEqual(gate.load, { inFlight: 0, anonymous: 0, waiting: 0 });
+});
+
+Deno.test("Admission refuses a write that found no room within its wait", async () => {
+  const gate = new Admission({ maxInFlight: 2, anonymousInFlight: 1, maxWaitMs: 20 });
+  const held = [(await gate.enter("priority"))!, (await gate.enter("priority"))!];
+  const started = performance.now();
+  assert.equal(await gate.enter("priority"), undefined);
+  assert.ok(performance.now() - started >= 15);
+  assert.equal(gate.load.waiting, 0);
+  for (const release of held) release();
+});
+
+Deno.test("Admission refuses a share that leaves writes no room", () => {
+  assert.throws(
+    () => new Admission({ maxInFlight: 2, anonymousInFlight: 2, maxWaitMs: 1 }),
+    RangeError,
+  );
+});
