@@ -38,12 +38,18 @@ export async function readJsonBody<T>(
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (request.body) {
-    for await (const chunk of request.body) {
+  try {
+    for await (const chunk of request.body ?? []) {
       size += chunk.byteLength;
       if (size > maxBytes) throw tooLarge(maxBytes);
       chunks.push(chunk);
     }
+  } catch (error) {
+    if (error instanceof BodyError) throw error;
+    // The client went away or broke off its body.
+    throw new BodyError(
+      errorResponse(400, "incomplete_body", "Cannot read the body: it ended early"),
+    );
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
