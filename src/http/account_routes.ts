@@ -129,6 +129,13 @@ export function accountRoute(options: AccountRouteOptions): Route {
   return async (request, url, client) => {
     const { pathname } = url;
     const method = request.method;
+    // A flood of anonymous reads is refused before any other work, when there is no room.
+    if (
+      method === "GET" && options.admission && !request.headers.has("authorization") &&
+      pathname.startsWith("/v1/") && !options.admission.hasRoom("anonymous")
+    ) {
+      return unavailable();
+    }
     if (pathname === "/openapi.json") {
       return method === "GET" ? jsonResponse(200, OPENAPI_DOCUMENT) : notAllowed("GET");
     }
@@ -205,17 +212,20 @@ async function answer(run: () => Promise<Response>): Promise<Response> {
   } catch (error) {
     if (error instanceof BodyError) return error.response;
     if (error instanceof AccountError) return accountErrorResponse(error);
-    if (error instanceof Unavailable) {
-      return errorResponse(
-        503,
-        "unavailable",
-        `Cannot answer now: the service is busy; try again in ${RETRY_AFTER_SECONDS} s`,
-        {},
-        { "retry-after": String(RETRY_AFTER_SECONDS) },
-      );
-    }
+    if (error instanceof Unavailable) return unavailable();
     throw error;
   }
+}
+
+/** 503 with `Retry-After`: the API is busy or its database slow; the request changed nothing. */
+function unavailable(): Response {
+  return errorResponse(
+    503,
+    "unavailable",
+    `Cannot answer now: the service is busy; try again in ${RETRY_AFTER_SECONDS} s`,
+    {},
+    { "retry-after": String(RETRY_AFTER_SECONDS) },
+  );
 }
 
 /**

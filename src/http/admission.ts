@@ -44,6 +44,15 @@ export class Admission {
     return { inFlight: this.#inFlight, anonymous: this.#anonymous, waiting: this.#queue.length };
   }
 
+  /** Whether a request of `kind` would be let in now (a cheap look before any work). */
+  hasRoom(kind: AdmissionClass): boolean {
+    const { maxInFlight, anonymousInFlight } = this.#options;
+    if (kind === "anonymous") {
+      return this.#anonymous < anonymousInFlight && this.#inFlight < maxInFlight;
+    }
+    return this.#inFlight < maxInFlight || this.#queue.length < maxInFlight;
+  }
+
   /**
    * Room for one request: resolves to the function that gives it back, or to undefined when the
    * request is refused (no room for an anonymous one, or no room within the wait).

@@ -69,6 +69,9 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServer>
 }
 
 function serve(options: HttpServerOptions, resolve: (server: HttpServer) => void): void {
+  const deadlines = options.requestTimeoutMs === undefined
+    ? undefined
+    : new Deadlines(options.requestTimeoutMs);
   const server = Deno.serve({
     hostname: options.host,
     port: options.port,
@@ -82,14 +85,13 @@ function serve(options: HttpServerOptions, resolve: (server: HttpServer) => void
         port,
         stop: async () => {
           await server.shutdown();
+          deadlines?.stop();
         },
       });
     },
   }, async (request, info) => {
-    const response = await withTimeout(
-      answer(options.routes, request, remoteAddress(info.remoteAddr)),
-      options.requestTimeoutMs,
-    );
+    const answered = answer(options.routes, request, remoteAddress(info.remoteAddr));
+    const response = deadlines ? await deadlines.race(answered) : await answered;
     return withSafetyHeaders(request.method === "HEAD" ? withoutBody(response) : response);
   });
 }
@@ -114,25 +116,49 @@ async function answer(routes: readonly Route[], request: Request, address: strin
   }
 }
 
-/** `answer`, or a 503 once `ms` have passed (the work goes on; its own limits end it). */
-async function withTimeout(answer: Promise<Response>, ms: number | undefined): Promise<Response> {
-  if (ms === undefined) return await answer;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<Response>((resolve) => {
-    timer = setTimeout(() => {
+/**
+ * Answers due by a deadline: `answer`, or a 503 once `ms` have passed (the work goes on; its own
+ * limits end it). One timer sweeps every request's deadline, a few times per timeout, rather
+ * than a timer per request: under a flood, timers would cost more than the refusals.
+ */
+class Deadlines {
+  readonly #pending = new Set<{ due: number; late: (response: Response) => void }>();
+  readonly #ms: number;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+    this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(250, ms / 4)));
+  }
+
+  async race(answer: Promise<Response>): Promise<Response> {
+    const { promise, resolve } = Promise.withResolvers<Response>();
+    const entry = { due: performance.now() + this.#ms, late: resolve };
+    this.#pending.add(entry);
+    try {
+      return await Promise.race([answer, promise]);
+    } finally {
+      this.#pending.delete(entry);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#sweeper);
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const entry of this.#pending) {
+      if (entry.due > now) continue;
+      this.#pending.delete(entry);
       const response = errorResponse(
         503,
         "timeout",
-        `Cannot answer within ${ms} ms: try again in 1 s`,
+        `Cannot answer within ${this.#ms} ms: try again in 1 s`,
       );
       response.headers.set("retry-after", "1");
-      resolve(response);
-    }, ms);
-  });
-  try {
-    return await Promise.race([answer, late]);
-  } finally {
-    clearTimeout(timer);
+      entry.late(response);
+    }
   }
 }
 
