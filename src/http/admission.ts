@@ -2,7 +2,9 @@
  * How many requests the account API works on at once, and who goes first when it is full:
  * writes and authenticated requests wait a moment for room (first come, first served among
  * them), anonymous reads never wait and have a share of their own, so a flood of anonymous
- * checks is refused quickly (503) while sign-ups keep their room.
+ * checks is refused quickly (503) while sign-ups keep their room. Room is not the only thing
+ * reads and writes share: while a write is in flight, anonymous reads get a quarter of their
+ * share (at least one), so the CPU and the database a write needs are not taken by reads.
  */
 
 /** Who is asking: `priority` waits for room, `anonymous` is refused at once when there is none. */
@@ -46,9 +48,9 @@ export class Admission {
 
   /** Whether a request of `kind` would be let in now (a cheap look before any work). */
   hasRoom(kind: AdmissionClass): boolean {
-    const { maxInFlight, anonymousInFlight } = this.#options;
+    const { maxInFlight } = this.#options;
     if (kind === "anonymous") {
-      return this.#anonymous < anonymousInFlight && this.#inFlight < maxInFlight;
+      return this.#anonymous < this.#anonymousShare() && this.#inFlight < maxInFlight;
     }
     return this.#inFlight < maxInFlight || this.#queue.length < maxInFlight;
   }
@@ -58,9 +60,9 @@ export class Admission {
    * request is refused (no room for an anonymous one, or no room within the wait).
    */
   enter(kind: AdmissionClass): Promise<(() => void) | undefined> {
-    const { maxInFlight, anonymousInFlight, maxWaitMs } = this.#options;
+    const { maxInFlight, maxWaitMs } = this.#options;
     if (kind === "anonymous") {
-      if (this.#anonymous >= anonymousInFlight || this.#inFlight >= maxInFlight) {
+      if (this.#anonymous >= this.#anonymousShare() || this.#inFlight >= maxInFlight) {
         return Promise.resolve(undefined);
       }
       this.#anonymous++;
@@ -80,6 +82,12 @@ export class Admission {
     };
     this.#queue.push(waiter);
     return promise;
+  }
+
+  /** Anonymous reads allowed at once now: a quarter of their share while a write is in flight. */
+  #anonymousShare(): number {
+    const share = this.#options.anonymousInFlight;
+    return this.#inFlight > this.#anonymous ? Math.max(1, Math.floor(share / 4)) : share;
   }
 
   #take(kind: AdmissionClass): () => void {

@@ -1,6 +1,26 @@
 import assert from "node:assert/strict";
 import { Admission } from "./admission.ts";
 
+Deno.test("Admission gives anonymous reads a quarter of their share while a write is in flight", async () => {
+  const gate = new Admission({ maxInFlight: 16, anonymousInFlight: 8, maxWaitMs: 1_000 });
+  const reads = [];
+  for (let i = 0; i < 8; i++) reads.push(await gate.enter("anonymous"));
+  assert.ok(reads.every((release) => release !== undefined));
+  const write = (await gate.enter("priority"))!;
+  for (const release of reads.slice(2)) release!();
+  assert.equal(gate.hasRoom("anonymous"), false, "2 reads in flight: a quarter of 8 is taken");
+  assert.equal(await gate.enter("anonymous"), undefined);
+  reads[1]!();
+  assert.equal(gate.hasRoom("anonymous"), true);
+  write();
+  const more = [];
+  for (let i = 0; i < 7; i++) more.push(await gate.enter("anonymous"));
+  assert.ok(more.every((release) => release !== undefined), "no write: the whole share");
+  assert.equal(await gate.enter("anonymous"), undefined);
+  for (const release of [reads[0], ...more]) release!();
+  assert.deepEqual(gate.load, { inFlight: 0, anonymous: 0, waiting: 0 });
+});
+
 Deno.test("Admission refuses anonymous requests past their share at once, and keeps room for writes", async () => {
   const gate = new Admission({ maxInFlight: 3, anonymousInFlight: 2, maxWaitMs: 1_000 });
   const a1 = await gate.enter("anonymous");
