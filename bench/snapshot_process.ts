@@ -21,7 +21,8 @@ export async function runSnapshotProcess(
     args: ["run", "-A", ...taskV8Flags("snapshot"), MAIN, "snapshot"],
     env: {
       LEGACY_DATABASE_URL: url,
-      HTTP_PORT: "0",
+      OPS_HTTP_PORT: "0",
+      API_HTTP_PORT: "0",
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
       ...env,
     },

@@ -202,7 +202,8 @@ function spawnDaemon(): Deno.ChildProcess {
     ],
     env: {
       LEGACY_DATABASE_URL: server.url,
-      HTTP_PORT: "0",
+      OPS_HTTP_PORT: "0",
+      API_HTTP_PORT: "0",
       IDENTITY_DATABASE_URL: identityUrl,
       LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "warning",
     },
@@ -216,7 +217,8 @@ async function run(args: string[], env: Record<string, string>): Promise<void> {
     args: ["run", "-A", MAIN, ...args],
     env: {
       LEGACY_DATABASE_URL: server.url,
-      HTTP_PORT: "0",
+      OPS_HTTP_PORT: "0",
+      API_HTTP_PORT: "0",
       IDENTITY_DATABASE_URL: identityUrl,
       LOG_LEVEL: "warning",
       ...env,

@@ -65,8 +65,8 @@ export interface Config {
   };
   /** `dead-letters`: retry the unresolved ones instead of only listing them. */
   deadLetters: { retry: boolean };
-  /** The HTTP server of the daemon (and of `serve`): health, metrics, the account API. */
-  http: {
+  /** The operations listener (`/metrics`, `/healthz`, `/readyz`), for Prometheus and probes. */
+  ops: {
     /** Interface to listen on. */
     host: string;
     /** Port to listen on; 0 picks a free one (logged at start-up). */
@@ -74,13 +74,30 @@ export interface Config {
     /** `/readyz` answers 503 when the apply lag is above this many seconds. */
     readyMaxLagSeconds: number;
   };
+  /** The account API (`/v1/*`, `/openapi.json`): its listener and what it takes under load. */
   api: {
+    /** Interface to listen on. */
+    host: string;
+    /** Port to listen on; 0 picks a free one (logged at start-up). */
+    port: number;
     /** Bearer token the write endpoints require; undefined turns them off. */
     token?: string;
     /** Largest request body accepted, in bytes. */
     maxBodyBytes: number;
     /** The token bucket of each anonymous client (by address) of `GET /v1/usernames/{name}`. */
     usernameCheck: { ratePerSecond: number; burst: number };
+    /** Requests worked on at once; more wait (writes) or get 503 (anonymous reads). */
+    maxInFlight: number;
+    /** Of those, anonymous reads at most: below the pool size, so writes always find room. */
+    anonymousInFlight: number;
+    /** Milliseconds a request may take in all before it is answered 503. */
+    requestTimeoutMs: number;
+    /** Database connections of the API's pool. */
+    poolSize: number;
+    /** Milliseconds a request waits for a pool connection before it is answered 503. */
+    acquireTimeoutMs: number;
+    /** The PostgreSQL `statement_timeout` of the API's connections, in milliseconds. */
+    statementTimeoutMs: number;
   };
   /** `status`: print JSON instead of a table. */
   status: { json: boolean };
@@ -126,14 +143,37 @@ export const SETTINGS = {
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
   statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
-  httpHost: { env: "HTTP_HOST", flag: "http-host" },
-  httpPort: { env: "HTTP_PORT", flag: "http-port" },
+  opsHost: { env: "OPS_HTTP_HOST", flag: "ops-http-host" },
+  opsPort: { env: "OPS_HTTP_PORT", flag: "ops-http-port" },
   readyMaxLagSeconds: { env: "READY_MAX_LAG_SECONDS", flag: "ready-max-lag-seconds" },
+  apiHost: { env: "API_HTTP_HOST", flag: "api-http-host" },
+  apiPort: { env: "API_HTTP_PORT", flag: "api-http-port" },
   apiToken: { env: "API_TOKEN", flag: "api-token" },
   apiMaxBodyBytes: { env: "API_MAX_BODY_BYTES", flag: "api-max-body-bytes" },
   usernameCheckRate: { env: "USERNAME_CHECK_RATE", flag: "username-check-rate" },
   usernameCheckBurst: { env: "USERNAME_CHECK_BURST", flag: "username-check-burst" },
+  apiMaxInFlight: { env: "API_MAX_IN_FLIGHT", flag: "api-max-in-flight" },
+  apiAnonymousInFlight: { env: "API_ANONYMOUS_IN_FLIGHT", flag: "api-anonymous-in-flight" },
+  apiRequestTimeoutMs: { env: "API_REQUEST_TIMEOUT_MS", flag: "api-request-timeout-ms" },
+  apiPoolSize: { env: "API_DB_POOL_SIZE", flag: "api-db-pool-size" },
+  apiAcquireTimeoutMs: { env: "API_DB_ACQUIRE_TIMEOUT_MS", flag: "api-db-acquire-timeout-ms" },
+  apiStatementTimeoutMs: { env: "API_STATEMENT_TIMEOUT_MS", flag: "api-statement-timeout-ms" },
   statusJson: { env: "STATUS_JSON", flag: "json" },
+} as const;
+
+/**
+ * Settings no longer read, each with what replaces it. Given anyway, they stop the program: one
+ * listener became two, and guessing which one an old port meant could expose the wrong one.
+ */
+export const RETIRED_SETTINGS = {
+  HTTP_HOST: {
+    flag: "http-host",
+    instead: "OPS_HTTP_HOST (metrics and probes) and API_HTTP_HOST (the account API)",
+  },
+  HTTP_PORT: {
+    flag: "http-port",
+    instead: "OPS_HTTP_PORT (metrics and probes) and API_HTTP_PORT (the account API)",
+  },
 } as const;
 
 /** Settings given as bare flags (`--dry-run`), true when present. */
@@ -199,14 +239,21 @@ function isTimeZoneName(value: string): boolean {
   }
 }
 
-const databaseUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
-}, "must be a postgres:// or postgresql:// URL with a host");
+const databaseUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "postgres:" || url.protocol === "postgresql:") &&
+        url.hostname !== "";
+    } catch {
+      return false;
+    }
+  },
+  "must be a postgres:// or postgresql:// URL with a host (percent-encode / @ : # ? in a password)",
+);
+
+const host = z.string().regex(/^[A-Za-z0-9.:\[\]-]+$/, "must be a host name or IP address")
+  .default("127.0.0.1");
 
 const SCHEMAS = {
   legacyDatabaseUrl: databaseUrl.optional(),
@@ -260,14 +307,21 @@ const SCHEMAS = {
   statusMs: integer(10_000, 10, 60_000),
   retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
-  httpHost: z.string().regex(/^[A-Za-z0-9.:\[\]-]+$/, "must be a host name or IP address")
-    .default("127.0.0.1"),
-  httpPort: integer(8080, 0, 65535),
+  opsHost: host,
+  opsPort: integer(9464, 0, 65535),
   readyMaxLagSeconds: integer(30, 1, 86_400),
+  apiHost: host,
+  apiPort: integer(8080, 0, 65535),
   apiToken: z.string().min(16, "must be at least 16 characters").optional(),
   apiMaxBodyBytes: integer(16_384, 256, 10_485_760),
   usernameCheckRate: positiveNumber(2, 100_000),
   usernameCheckBurst: integer(20, 1, 1_000_000),
+  apiMaxInFlight: integer(64, 2, 100_000),
+  apiAnonymousInFlight: integer(8, 1, 100_000),
+  apiRequestTimeoutMs: integer(10_000, 100, 600_000),
+  apiPoolSize: integer(10, 2, 1_000),
+  apiAcquireTimeoutMs: integer(2_000, 10, 600_000),
+  apiStatementTimeoutMs: integer(5_000, 10, 600_000),
   statusJson: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
 } satisfies Record<SettingKey, z.ZodType>;
@@ -284,6 +338,15 @@ export interface ConfigSources {
  * @throws {ConfigError} naming the first setting whose value cannot be used.
  */
 export function parseConfig(sources: ConfigSources): Config {
+  for (const [env, { flag, instead }] of Object.entries(RETIRED_SETTINGS)) {
+    const given = sources.flags?.[flag] !== undefined ? `--${flag}` : env in sources.env ? env : "";
+    if (given !== "") {
+      throw new ConfigError(
+        given,
+        `${given} is no longer read: the service has two listeners now; set ${instead}`,
+      );
+    }
+  }
   const value = <K extends SettingKey>(key: K): z.output<(typeof SCHEMAS)[K]> => {
     const { env, flag } = SETTINGS[key];
     const fromFlag = sources.flags?.[flag];
@@ -296,7 +359,7 @@ export function parseConfig(sources: ConfigSources): Config {
       const shown = key === "apiToken"
         ? "***"
         : key.endsWith("Url")
-        ? redactUrl(String(raw))
+        ? describeUrl(String(raw))
         : String(raw);
       throw new ConfigError(where, `${where}=${JSON.stringify(shown)} ${message}`);
     }
@@ -312,6 +375,28 @@ export function parseConfig(sources: ConfigSources): Config {
       `${env} is set but LEGACY_DATABASE_URL is not: set both, or neither for the embedded default`,
     );
   }
+  const ops = {
+    host: value("opsHost"),
+    port: value("opsPort"),
+    readyMaxLagSeconds: value("readyMaxLagSeconds"),
+  };
+  const api = {
+    host: value("apiHost"),
+    port: value("apiPort"),
+    token: value("apiToken"),
+    maxBodyBytes: value("apiMaxBodyBytes"),
+    usernameCheck: {
+      ratePerSecond: value("usernameCheckRate"),
+      burst: value("usernameCheckBurst"),
+    },
+    maxInFlight: value("apiMaxInFlight"),
+    anonymousInFlight: value("apiAnonymousInFlight"),
+    requestTimeoutMs: value("apiRequestTimeoutMs"),
+    poolSize: value("apiPoolSize"),
+    acquireTimeoutMs: value("apiAcquireTimeoutMs"),
+    statementTimeoutMs: value("apiStatementTimeoutMs"),
+  };
+  checkServing(ops, api);
   return {
     legacyDatabaseUrl,
     identityDatabaseUrl,
@@ -343,40 +428,97 @@ export function parseConfig(sources: ConfigSources): Config {
       statusMs: value("statusMs"),
     },
     deadLetters: { retry: value("retry") },
-    http: {
-      host: value("httpHost"),
-      port: value("httpPort"),
-      readyMaxLagSeconds: value("readyMaxLagSeconds"),
-    },
-    api: {
-      token: value("apiToken"),
-      maxBodyBytes: value("apiMaxBodyBytes"),
-      usernameCheck: {
-        ratePerSecond: value("usernameCheckRate"),
-        burst: value("usernameCheckBurst"),
-      },
-    },
+    ops,
+    api,
     status: { json: value("statusJson") },
   };
 }
 
-/** Hides the password of a database URL so it can be printed. */
-export function redactUrl(value: string): string {
+/** The settings that must agree with each other for the two listeners and the API's limits. */
+function checkServing(ops: Config["ops"], api: Config["api"]): void {
+  if (ops.port !== 0 && ops.port === api.port) {
+    throw new ConfigError(
+      "API_HTTP_PORT",
+      `API_HTTP_PORT=${api.port} is also OPS_HTTP_PORT: each listener needs its own port, so exposing one never exposes the other`,
+    );
+  }
+  if (api.anonymousInFlight >= api.poolSize || api.anonymousInFlight >= api.maxInFlight) {
+    throw new ConfigError(
+      "API_ANONYMOUS_IN_FLIGHT",
+      `API_ANONYMOUS_IN_FLIGHT=${api.anonymousInFlight} must be less than API_DB_POOL_SIZE (${api.poolSize}) and API_MAX_IN_FLIGHT (${api.maxInFlight}), so anonymous reads never hold every connection a write needs`,
+    );
+  }
+  for (
+    const [name, ms] of [
+      ["API_DB_ACQUIRE_TIMEOUT_MS", api.acquireTimeoutMs],
+      ["API_STATEMENT_TIMEOUT_MS", api.statementTimeoutMs],
+    ] as const
+  ) {
+    if (ms >= api.requestTimeoutMs) {
+      throw new ConfigError(
+        name,
+        `${name}=${ms} must be less than API_REQUEST_TIMEOUT_MS (${api.requestTimeoutMs}), so the database gives up on a request before its answer is due`,
+      );
+    }
+  }
+}
+
+/**
+ * A database URL as it may be printed: its scheme and host (and port), nothing else. User names,
+ * passwords (in the authority or as `?password=`), database names and options are left out, and
+ * a URL that does not parse is cut to what surely is not a secret.
+ */
+export function describeUrl(value: string): string {
   try {
     const url = new URL(value);
-    if (url.password) url.password = "***";
-    return url.toString();
+    return url.hostname === "" ? `${url.protocol}//(no host)` : `${url.protocol}//${url.host}`;
   } catch {
-    return value.replace(/:[^:@/]*@/, ":***@");
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1];
+    if (scheme === undefined) return "(not a URL)";
+    // The host is whatever follows the authority's last `@`, up to a path, port or query; only
+    // the letters a host name may hold are kept, so no part of a password can pass.
+    const rest = value.slice(scheme.length + 1).replace(/^\/\//, "").split(/[?#]/)[0]!;
+    const host = /^[A-Za-z0-9.-]+/.exec(rest.slice(rest.lastIndexOf("@") + 1))?.[0];
+    return `${scheme}://${host ?? "(no host)"}`;
   }
 }
 
 /** The flag names every command accepts, for the argument parser. */
 export const CONFIG_FLAGS: readonly string[] = Object.values(SETTINGS).map((s) => s.flag);
 
-/** The argument parser's options for every configuration flag. */
+/** The argument parser's options for every configuration flag (retired ones too, to refuse them). */
 export function configFlagOptions(): Record<string, { type: "string" | "boolean" }> {
+  const retired = Object.values(RETIRED_SETTINGS).map((s) => s.flag);
   return Object.fromEntries(
-    CONFIG_FLAGS.map((flag) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? "boolean" : "string" }]),
+    [...CONFIG_FLAGS, ...retired].map((
+      flag,
+    ) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? "boolean" : "string" }]),
   );
+}
+
+/**
+ * What to warn about the flags given: a secret on the command line (`--api-token`, a database
+ * URL with a password) is visible to every user of the machine in the process list.
+ */
+export function secretFlagWarnings(flags: Record<string, string | undefined>): string[] {
+  const warnings: string[] = [];
+  const visible = (flag: string, env: string) =>
+    `--${flag} is visible to every user of this machine in the process list: set ${env} instead`;
+  if (flags[SETTINGS.apiToken.flag] !== undefined) {
+    warnings.push(visible(SETTINGS.apiToken.flag, SETTINGS.apiToken.env));
+  }
+  for (const { flag, env } of [SETTINGS.legacyDatabaseUrl, SETTINGS.identityDatabaseUrl]) {
+    const value = flags[flag];
+    if (value !== undefined && hasPassword(value)) warnings.push(visible(flag, env));
+  }
+  return warnings;
+}
+
+function hasPassword(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.password !== "" || parsed.searchParams.has("password");
+  } catch {
+    return true;
+  }
 }

@@ -1,6 +1,12 @@
 /** The command line: argv → command. The only place that exits the process. */
 import { parseArgs } from "node:util";
-import { CONFIG_FLAGS, ConfigError, configFlagOptions, parseConfig } from "./config.ts";
+import {
+  CONFIG_FLAGS,
+  ConfigError,
+  configFlagOptions,
+  parseConfig,
+  secretFlagWarnings,
+} from "./config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -88,6 +94,7 @@ async function main(args: string[]): Promise<number> {
     const flags = Object.fromEntries(
       Object.entries(given).map(([flag, value]) => [flag, String(value)]),
     );
+    for (const warning of secretFlagWarnings(flags)) console.error(`warning: ${warning}`);
     config = parseConfig({ env: Deno.env.toObject(), flags });
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -38,7 +38,7 @@ async function startDaemon(db: TestDatabase, env: Record<string, string> = {}) {
     env: snapshotEnv(db, {
       HEARTBEAT_SECONDS: "1",
       SYNC_BATCH_MS: "50",
-      HTTP_PORT: String(port),
+      OPS_HTTP_PORT: String(port),
       ...env,
     }),
     stdout: "null",

@@ -10,10 +10,11 @@ import {
 } from "./support/test_database.ts";
 import { freePort, startTestServer, suiteMajor } from "./support/test_server.ts";
 
-/** `deno task sync` on `db`, serving HTTP on `port`. */
-function spawnDaemon(db: TestDatabase, port: number): Deno.ChildProcess {
+/** `deno task sync` on `db`, serving its ops listener on `port` (and its API on `apiPort`). */
+function spawnDaemon(db: TestDatabase, port: number, apiPort = 0): Deno.ChildProcess {
   return spawnSync(db, {
-    HTTP_PORT: String(port),
+    OPS_HTTP_PORT: String(port),
+    API_HTTP_PORT: String(apiPort),
     HEARTBEAT_SECONDS: "1",
     SYNC_BATCH_MS: "50",
     READY_MAX_LAG_SECONDS: "10",
@@ -44,7 +45,8 @@ Deno.test("the daemon's /metrics, /healthz, /readyz and status move with the str
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 300);
   const port = freePort();
-  const daemon = spawnDaemon(db, port);
+  const apiPort = freePort();
+  const daemon = spawnDaemon(db, port, apiPort);
   try {
     const ready = await waitFor("/readyz to answer 200", async () => {
       const answer = await get(port, "/readyz");
@@ -53,6 +55,14 @@ Deno.test("the daemon's /metrics, /healthz, /readyz and status move with the str
     assert.equal(ready.state, "streaming");
     assert.ok(ready.apply_lag_seconds <= 10);
     assert.deepEqual(JSON.parse((await get(port, "/healthz")).text), { alive: true });
+    // Two listeners: each path on its own only.
+    assert.equal((await get(apiPort, "/v1/usernames/someone_new")).status, 200);
+    for (const path of ["/metrics", "/healthz", "/readyz"]) {
+      assert.equal((await get(apiPort, path)).status, 404, `${path} on the API listener`);
+    }
+    for (const path of ["/v1/usernames/someone_new", "/openapi.json"]) {
+      assert.equal((await get(port, path)).status, 404, `${path} on the ops listener`);
+    }
 
     // The slot is polled every few seconds, the accounts counted once streaming starts: wait
     // for both to report after the snapshot.

@@ -2,7 +2,7 @@
 import type { Config } from "../config.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
 import { healthRoute } from "../http/health_routes.ts";
-import { startHttpServer } from "../http/http_server.ts";
+import { startOpsListener } from "../http/listeners.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
 import { runSnapshot, type SnapshotOutcome } from "../snapshot/run_snapshot.ts";
 import { logger } from "../logging/logging.ts";
@@ -16,18 +16,15 @@ export async function snapshotCommand(config: Config): Promise<void> {
   const metrics = createMetrics({ env: Deno.env.toObject() });
   let progress: SnapshotProgress | undefined;
   observeSnapshot(metrics.meter, () => progress);
-  const server = await startHttpServer({
-    ...config.http,
-    routes: [
-      metrics.route,
-      healthRoute(() => ({
-        ready: progress !== undefined,
-        reason: progress ? `snapshot ${progress.phase}` : "snapshot starting",
-        state: "snapshotting",
-        apply_lag_seconds: null,
-      })),
-    ],
-  });
+  const server = await startOpsListener(config, [
+    metrics.route,
+    healthRoute(() => ({
+      ready: progress !== undefined,
+      reason: progress ? `snapshot ${progress.phase}` : "snapshot starting",
+      state: "snapshotting",
+      apply_lag_seconds: null,
+    })),
+  ]);
   try {
     const databases = await resolveDatabases(config, {
       onLog: (line) => log.debug("postgres {line}", { line: line.trim() }),

@@ -1,10 +1,10 @@
-/** `deno task sync`: the daemon, until SIGTERM or SIGINT, with its HTTP server. */
+/** `deno task sync`: the daemon, until SIGTERM or SIGINT, with its two HTTP listeners. */
 import process from "node:process";
 import type { Config } from "../config.ts";
 import { resolveDatabases } from "../db/resolve_databases.ts";
 import { openAccountApi } from "../http/account_api.ts";
 import { healthRoute } from "../http/health_routes.ts";
-import { type Route, startHttpServer } from "../http/http_server.ts";
+import { startApiListener, startOpsListener } from "../http/listeners.ts";
 import { startStatusPoller } from "../status/status_poller.ts";
 import { runSync } from "../sync/run_sync.ts";
 import { logger } from "../logging/logging.ts";
@@ -44,12 +44,11 @@ export async function syncCommand(config: Config): Promise<void> {
   });
   closeDatabases = () => databases.close();
   const api = openAccountApi(config, databases.identityUrl);
-  const routes: Route[] = [
+  const ops = await startOpsListener(config, [
     metrics.route,
-    healthRoute(() => observed.readiness(config.http.readyMaxLagSeconds)),
-    api.route,
-  ];
-  const server = await startHttpServer({ ...config.http, routes });
+    healthRoute(() => observed.readiness(config.ops.readyMaxLagSeconds)),
+  ]);
+  const server = await startApiListener(config, api.route);
   const poller = startStatusPoller({
     legacyUrl: databases.legacyUrl,
     identityUrl: databases.identityUrl,
@@ -91,6 +90,7 @@ export async function syncCommand(config: Config): Promise<void> {
     for (const signal of SIGNALS) Deno.removeSignalListener(signal, onSignal);
     await poller.stop();
     await server.stop();
+    await ops.stop();
     await api.close();
     await metrics.shutdown();
     await databases.close();

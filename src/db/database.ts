@@ -48,9 +48,24 @@ export interface Database {
   "identity.username_history": UsernameHistoryTable;
 }
 
+/** Options of {@linkcode createDatabase}. */
+export interface DatabaseOptions {
+  /** Connections of the pool, at most. */
+  max?: number;
+  /** Milliseconds to wait for a connection (a free one, or a new one) before failing; none: forever. */
+  acquireTimeoutMs?: number;
+  /** The `statement_timeout` of each connection, in milliseconds; none: the server's. */
+  statementTimeoutMs?: number;
+}
+
 /** A Kysely instance on a pool of `max` connections to `url`; `destroy()` it when done. */
-export function createDatabase(url: string, options: { max?: number } = {}): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.acquireTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+  });
   pool.on("error", () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

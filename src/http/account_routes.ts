@@ -3,6 +3,10 @@
  * in a transaction of its own, and answer JSON. Errors are `{ "error": { "code", "message" } }`.
  * The username check is public: anonymous callers are rate-limited per address and learn
  * whether a name is available and why the policy refuses it, never whether it is taken or held.
+ * Under load the API stays up: each transaction first gets room from the admission gate
+ * (anonymous reads are refused at once past their share, writes wait a moment), and a database
+ * that is too slow or out of connections is a 503 with `Retry-After`, never a 500 or a hang.
+ * Refusals never echo what the caller sent.
  */
 import type { Kysely, Transaction } from "kysely";
 import { z } from "zod";
@@ -17,7 +21,8 @@ import {
   type UsernameCheck,
 } from "../apply/lifecycle/account_operations.ts";
 import type { Database } from "../db/database.ts";
-import { hasBearerToken } from "./bearer_token.ts";
+import { type Admission, type AdmissionClass } from "./admission.ts";
+import { BEARER_CHALLENGE, hasBearerToken } from "./bearer_token.ts";
 import type { RequestClient, Route } from "./http_server.ts";
 import { OPENAPI_DOCUMENT } from "./openapi.ts";
 import { TokenBuckets } from "./rate_limit.ts";
@@ -33,6 +38,16 @@ export interface AccountRouteOptions {
   policy: AccountPolicy;
   /** The token bucket of each anonymous client of the username check; none: no limit. */
   usernameCheckLimit?: { ratePerSecond: number; burst: number };
+  /** Who gets room when the API is busy; none: everyone, at once. */
+  admission?: Admission;
+}
+
+/** How long a refused caller is told to wait, in seconds. */
+const RETRY_AFTER_SECONDS = 1;
+
+/** A request the API cannot serve now (no room, a slow or unreachable database): a 503. */
+class Unavailable extends Error {
+  override name = "Unavailable";
 }
 
 /** What anonymous callers get instead of `TAKEN`, `HELD` or `LOOKALIKE`. */
@@ -53,8 +68,21 @@ const USERNAME_PATH = /^\/v1\/usernames\/([^/]+)$/;
 /** The API's routes, as one route. */
 export function accountRoute(options: AccountRouteOptions): Route {
   const limit = options.usernameCheckLimit && new TokenBuckets(options.usernameCheckLimit);
-  const inTransaction = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
-    options.db.transaction().execute(fn);
+  const inTransaction = async <T>(
+    kind: AdmissionClass,
+    fn: (trx: Transaction<Database>) => Promise<T>,
+  ): Promise<T> => {
+    const release = options.admission ? await options.admission.enter(kind) : () => {};
+    if (release === undefined) throw new Unavailable("no room");
+    try {
+      return await options.db.transaction().execute(fn);
+    } catch (error) {
+      if (isTransient(error)) throw new Unavailable("database busy", { cause: error });
+      throw error;
+    } finally {
+      release();
+    }
+  };
   const write = async (request: Request, run: () => Promise<Response>) => {
     if (options.token === undefined) {
       return errorResponse(
@@ -68,14 +96,20 @@ export function accountRoute(options: AccountRouteOptions): Route {
         401,
         "unauthorized",
         "Cannot change accounts: a valid bearer token is required",
+        {},
+        { "www-authenticate": BEARER_CHALLENGE },
       );
     }
     return await answer(run);
   };
+  const readerClass = async (request: Request): Promise<AdmissionClass> =>
+    options.token !== undefined && await hasBearerToken(request, options.token)
+      ? "priority"
+      : "anonymous";
 
   const check = async (request: Request, client: RequestClient, name: string) => {
-    const authenticated = options.token !== undefined &&
-      await hasBearerToken(request, options.token);
+    const kind = await readerClass(request);
+    const authenticated = kind === "priority";
     if (!authenticated && limit) {
       const taken = limit.take(client.address);
       if (!taken.allowed) {
@@ -88,13 +122,20 @@ export function accountRoute(options: AccountRouteOptions): Route {
         return response;
       }
     }
-    const answer = await inTransaction((trx) => checkUsername(trx, name, options.policy));
+    const answer = await inTransaction(kind, (trx) => checkUsername(trx, name, options.policy));
     return jsonResponse(200, authenticated ? answer : anonymousView(answer));
   };
 
   return async (request, url, client) => {
     const { pathname } = url;
     const method = request.method;
+    // A flood of anonymous reads is refused before any other work, when there is no room.
+    if (
+      method === "GET" && options.admission && !request.headers.has("authorization") &&
+      pathname.startsWith("/v1/") && !options.admission.hasRoom("anonymous")
+    ) {
+      return unavailable();
+    }
     if (pathname === "/openapi.json") {
       return method === "GET" ? jsonResponse(200, OPENAPI_DOCUMENT) : notAllowed("GET");
     }
@@ -102,13 +143,12 @@ export function accountRoute(options: AccountRouteOptions): Route {
       if (method !== "POST") return notAllowed("POST");
       return await write(request, async () => {
         const body = await readJsonBody(request, CreateBody, options.maxBodyBytes);
-        const account = await inTransaction((trx) =>
+        const account = await inTransaction("priority", (trx) =>
           createAccount(
             trx,
             { username: body.username, displayName: body.display_name },
             options.policy,
-          )
-        );
+          ));
         return jsonResponse(201, account, { location: `/v1/accounts/${account.public_id}` });
       });
     }
@@ -116,24 +156,29 @@ export function accountRoute(options: AccountRouteOptions): Route {
     if (accountMatch) {
       const publicId = accountMatch[1]!;
       if (method === "GET") {
-        return await answer(async () =>
-          jsonResponse(200, await inTransaction((trx) => resolveAccount(trx, publicId)))
-        );
+        return await answer(async () => {
+          const kind = await readerClass(request);
+          return jsonResponse(
+            200,
+            await inTransaction(kind, (trx) => resolveAccount(trx, publicId)),
+          );
+        });
       }
       if (method === "PATCH") {
         return await write(request, async () => {
           const body = await readJsonBody(request, RenameBody, options.maxBodyBytes);
           return jsonResponse(
             200,
-            await inTransaction((trx) =>
-              renameAccount(trx, publicId, body.username, options.policy)
+            await inTransaction(
+              "priority",
+              (trx) => renameAccount(trx, publicId, body.username, options.policy),
             ),
           );
         });
       }
       if (method === "DELETE") {
         return await write(request, async () => {
-          await inTransaction((trx) => deleteAccount(trx, publicId, options.policy));
+          await inTransaction("priority", (trx) => deleteAccount(trx, publicId, options.policy));
           return jsonResponse(200, { public_id: publicId, status: "deleted" });
         });
       }
@@ -167,8 +212,39 @@ async function answer(run: () => Promise<Response>): Promise<Response> {
   } catch (error) {
     if (error instanceof BodyError) return error.response;
     if (error instanceof AccountError) return accountErrorResponse(error);
+    if (error instanceof Unavailable) return unavailable();
     throw error;
   }
+}
+
+/** 503 with `Retry-After`: the API is busy or its database slow; the request changed nothing. */
+function unavailable(): Response {
+  return errorResponse(
+    503,
+    "unavailable",
+    `Cannot answer now: the service is busy; try again in ${RETRY_AFTER_SECONDS} s`,
+    {},
+    { "retry-after": String(RETRY_AFTER_SECONDS) },
+  );
+}
+
+/**
+ * Whether a database error says "not now" rather than "never": a statement or lock timeout, no
+ * connection within the pool's wait, a server shutting down, out of connections or unreachable.
+ */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") {
+    if (/^(08|53|57)/.test(code) || code === "55P03" || code === "40001" || code === "40P01") {
+      return true;
+    }
+    if (/^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)) {
+      return true;
+    }
+  }
+  const message = error instanceof Error ? error.message : "";
+  // node-postgres's pool and client say these without a code.
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(message);
 }
 
 const STATUS: Record<AccountError["kind"], number> = {
@@ -180,13 +256,24 @@ const STATUS: Record<AccountError["kind"], number> = {
   legacy_owned: 409,
 };
 
+/** What each refusal says over HTTP: fixed words, so no answer repeats the caller's input. */
+const MESSAGES: Record<AccountError["kind"], string> = {
+  invalid_username: "Cannot use this username: the policy refuses it (see reasons)",
+  invalid_display_name: "Cannot use this display_name (see reasons)",
+  username_unavailable: "Cannot use this username: it is not available (see reasons)",
+  not_found: "Cannot find the account: no such public ID",
+  gone: "Cannot use the account: it was deleted",
+  legacy_owned:
+    "Cannot delete the account: it mirrors a legacy user; delete it in the legacy system and the sync tombstones it",
+};
+
 function accountErrorResponse(error: AccountError): Response {
   const details = error.kind === "invalid_username" || error.kind === "username_unavailable"
     ? { reasons: error.reasons, suggestions: error.suggestions }
     : error.kind === "invalid_display_name"
     ? { reasons: error.reasons }
     : {};
-  return errorResponse(STATUS[error.kind], error.kind, error.message, details);
+  return errorResponse(STATUS[error.kind], error.kind, MESSAGES[error.kind], details);
 }
 
 /**

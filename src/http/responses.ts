@@ -14,6 +14,7 @@ export function errorResponse(
   code: string,
   message: string,
   extra: Record<string, unknown> = {},
+  headers: HeadersInit = {},
 ): Response {
-  return jsonResponse(status, { error: { code, message, ...extra } });
+  return jsonResponse(status, { error: { code, message, ...extra } }, headers);
 }

@@ -2,7 +2,8 @@
  * Logging: JSON lines (on a terminal, human lines) on stderr through LogTape, one category root for
  * the service. Logs carry no personal data: an error is logged as its name, SQLSTATE and message,
  * never with a database error's `detail` (which repeats row values: "Key (username)=(…) already
- * exists").
+ * exists"), and a URL's credentials in a message (a library quoting a connection string) are
+ * masked.
  */
 import {
   configure,
@@ -95,12 +96,24 @@ export interface LoggedError {
  * its `detail`, `where` and `hint` may repeat the row's values: only the message is kept.
  */
 export function loggedError(error: unknown): LoggedError {
-  if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
+  if (!(error instanceof Error)) {
+    return { name: typeof error, message: withoutCredentials(String(error)) };
+  }
   const code = (error as { code?: unknown }).code;
-  const logged: LoggedError = { name: error.name, message: error.message };
+  const logged: LoggedError = { name: error.name, message: withoutCredentials(error.message) };
   if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) logged.sqlstate = code;
   if (error.cause !== undefined) logged.cause = loggedError(error.cause);
   return logged;
+}
+
+/**
+ * `text` with what may be a credential masked: the user and password of any `scheme://…@` and
+ * the value of any `password=`. (`new URL` quotes a URL it cannot parse in its error.)
+ */
+export function withoutCredentials(text: string): string {
+  return text
+    .replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s'"]*@/g, "$1***@")
+    .replace(/(password=)[^\s&'"]*/gi, "$1***");
 }
 
 /** An error in one line for an operator: `message (SQLSTATE 23505)`. */

@@ -59,7 +59,10 @@ export async function writeDecisionReport(
   slotName: string,
   path: string,
 ): Promise<number> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  // Raw legacy values are personal data: only the owner may read the report, also when the
+  // file was there before with a wider mode.
+  const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
+  await Deno.chmod(path, 0o600);
   const encoder = new TextEncoder();
   let written = 0;
   await client.query("savepoint decision_report");

@@ -8,7 +8,8 @@ export interface Readiness {
   ready: boolean;
   /** Why not, or "streaming" when ready. */
   reason: string;
-  state: DaemonState;
+  /** `serving`: `deno task serve`, the account API alone, with no stream to be ready for. */
+  state: DaemonState | "serving";
   /** Seconds since the last applied legacy transaction committed; null before any. */
   apply_lag_seconds: number | null;
 }

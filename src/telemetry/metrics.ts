@@ -48,7 +48,8 @@ export function createMetrics(
   return {
     meter: provider.getMeter("identity-sync"),
     route: async (request, url) => {
-      if (url.pathname !== "/metrics" || request.method !== "GET") return undefined;
+      if (url.pathname !== "/metrics") return undefined;
+      if (request.method !== "GET" && request.method !== "HEAD") return undefined;
       const { resourceMetrics } = await prometheus.collect();
       return new Response(serializer.serialize(resourceMetrics), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },

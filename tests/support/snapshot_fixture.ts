@@ -17,8 +17,9 @@ export function snapshotEnv(
     SLOT_NAME: db.name,
     PUBLICATION_NAME: db.name,
     LOG_LEVEL: "error",
-    // Tests run many commands at once: each serves HTTP on a free port of its own.
-    HTTP_PORT: "0",
+    // Tests run many commands at once: each listener takes a free port of its own.
+    OPS_HTTP_PORT: "0",
+    API_HTTP_PORT: "0",
     ...env,
   };
 }
