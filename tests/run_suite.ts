@@ -43,15 +43,27 @@ if (given) {
       );
     }
   }
-  const pass = async (major: Major, index: number, live: boolean) => {
+  // Tests that measure latency under load run alone, after the passes, so that the other pass
+  // does not share their cores.
+  const alone = narrowed ? [] : await loadTests();
+  const pass = async (major: Major, index: number, live: boolean, paths?: string[]) => {
     const server = await startTestServer(major);
     try {
       // Unit tests (and the alert rules' promtool tests) do not depend on the server: they run
       // once, with the first major.
-      const paths = narrowed ? Deno.args : index === 0 ? ["src/", "ops/", "tests/"] : ["tests/"];
-      await testRun(`PostgreSQL ${major}`, server.url, paths, index === 0, {
-        TEST_PG_MAJOR: `${major}`,
-      }, live);
+      const label = paths ? `PostgreSQL ${major}, alone` : `PostgreSQL ${major}`;
+      paths ??= narrowed ? Deno.args : index === 0 ? ["src/", "ops/", "tests/"] : ["tests/"];
+      const ignore = alone.length > 0 && paths !== alone ? [`--ignore=${alone.join(",")}`] : [];
+      await testRun(
+        label,
+        server.url,
+        [...ignore, ...paths],
+        index === 0 && !label.endsWith("alone"),
+        {
+          TEST_PG_MAJOR: `${major}`,
+        },
+        live,
+      );
     } finally {
       await server.stop();
     }
@@ -63,6 +75,9 @@ if (given) {
     for (const [index, major] of majors.entries()) await pass(major, index, true);
   } else {
     await Promise.all(majors.map((major, index) => pass(major, index, index === 0)));
+  }
+  if (alone.length > 0) {
+    for (const [index, major] of majors.entries()) await pass(major, index, true, alone);
   }
 }
 
@@ -122,6 +137,15 @@ async function checkPolicyCoverage(): Promise<void> {
   if (ok) tally.passed++;
   else tally.failed++;
   console.log(`== ${label}: ${ok ? `ok (${files.length} files)` : "FAILED"}`);
+}
+
+/** The test files that measure latency under load (`tests/*_load_test.ts`). */
+async function loadTests(): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir("tests")) {
+    if (entry.isFile && entry.name.endsWith("_load_test.ts")) files.push(`tests/${entry.name}`);
+  }
+  return files.sort();
 }
 
 /** Runs a `deno` subcommand that counts as one passed or failed check. */
