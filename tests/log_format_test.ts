@@ -7,6 +7,8 @@ import { snapshotEnv } from "./support/snapshot_fixture.ts";
 import { createTestDatabase } from "./support/test_database.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+/** What a human line starts with on a terminal: a carriage return and "erase the line". */
+const CLEAR_LINE = "\r\u001b[2K";
 const PRETTY = /^\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR|FATAL) [a-z.]+: \S/;
 
 async function migrateLogs(env: Record<string, string>): Promise<string[]> {
@@ -61,7 +63,7 @@ Deno.test({
     assert.equal(output.code, 0);
     // The terminal shows stdout (the command's JSON report) and stderr (the logs) together.
     return new TextDecoder().decode(output.stdout).split(/\r?\n/)
-      .map((line) => line.replace(/^\r?\x1b\[2K/, ""))
+      .map((line) => line.replace(CLEAR_LINE, ""))
       .filter((line) => line !== "" && !line.startsWith('{"command"'));
   };
 
