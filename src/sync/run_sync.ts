@@ -1,7 +1,9 @@
 /**
  * `deno task sync`, the daemon: migrates, runs or resumes the snapshot when
  * the run has none finished, then streams the slot from the stored checkpoint
- * until told to stop, reconnecting with exponential back-off and jitter.
+ * until told to stop, reconnecting with exponential back-off and jitter. While
+ * another daemon streams the slot it stands by, and takes the slot over once it
+ * is free.
  */
 import { readSyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
