@@ -450,6 +450,8 @@ Deno.test("a SIGSTOPped leader holding a batch open under the apply lock: the st
     }
     await assertIntact(db, before);
     assert.deepEqual(warningsOf(b), [], "the standby that took over");
+    // What the resumed leader says, for the record (its connections were ended under it).
+    console.log(warningsOf(a).map((line) => JSON.parse(line).message).join("\n"));
   } finally {
     if (stopped) a.child.kill("SIGCONT");
     watched = await checkpoints?.stop();
