@@ -62,6 +62,11 @@ export interface Config {
      * repeat the acknowledged position and keep a busy stream's connection alive).
      */
     statusMs: number;
+    /**
+     * Seconds within which a standby daemon takes the slot over once the daemon streaming it dies
+     * or its connection drops (it looks at the slot ten times as often).
+     */
+    standbyTakeoverSeconds: number;
   };
   /** `dead-letters`: retry the unresolved ones instead of only listing them. */
   deadLetters: { retry: boolean };
@@ -142,6 +147,7 @@ export const SETTINGS = {
   batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
   statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
+  standbyTakeoverSeconds: { env: "STANDBY_TAKEOVER_SECONDS", flag: "standby-takeover-seconds" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
   opsHost: { env: "OPS_HTTP_HOST", flag: "ops-http-host" },
   opsPort: { env: "OPS_HTTP_PORT", flag: "ops-http-port" },
@@ -305,6 +311,7 @@ const SCHEMAS = {
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(100, 1, 60_000),
   statusMs: integer(10_000, 10, 60_000),
+  standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
     .transform((value) => value === "true" || value === "1"),
   opsHost: host,
@@ -426,6 +433,7 @@ export function parseConfig(sources: ConfigSources): Config {
       batchChanges: value("batchChanges"),
       batchMs: value("batchMs"),
       statusMs: value("statusMs"),
+      standbyTakeoverSeconds: value("standbyTakeoverSeconds"),
     },
     deadLetters: { retry: value("retry") },
     ops,

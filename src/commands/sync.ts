@@ -24,6 +24,10 @@ export async function syncCommand(config: Config): Promise<void> {
   let closeDatabases = () => Promise.resolve();
   const onSignal = () => {
     stop.abort();
+    if (observed.state === "standby") {
+      log.info("stopping: standing by, nothing in flight");
+      return;
+    }
     if (observed.state === "streaming" || observed.state === "reconnecting") {
       log.info("stopping: committing the batch in flight");
       return;

@@ -6,6 +6,8 @@ export type LegacyStreamErrorKind =
   | "slot-missing"
   /** The slot was invalidated (its WAL was removed): changes were lost; re-snapshot. */
   | "slot-lost"
+  /** Another process streams the slot (SQLSTATE 55006): a daemon in standby waits for it. */
+  | "slot-in-use"
   /** The slot exists but cannot serve this stream (another database or plugin). */
   | "slot-unusable"
   /** The publication does not exist or does not publish the legacy table. */
@@ -53,6 +55,8 @@ export function streamErrorOf(
       ? ["slot-missing", `replication slot "${slotName}" does not exist`]
       : code === "42704" && /publication/.test(message)
       ? ["publication-missing", "its publication is gone"]
+      : code === "55006" && /replication slot/.test(message)
+      ? ["slot-in-use", `replication slot "${slotName}" is streamed by another process`]
       : code === "55000" && /invalidated|can no longer/.test(message)
       ? ["slot-lost", `replication slot "${slotName}" was invalidated`]
       // No SQLSTATE: the socket closed. 08: connection exception; 57: shutdown, terminated.

@@ -37,9 +37,9 @@ Deno.test("streamErrorOf() tells what the daemon branches on from the server's S
       "refused",
     ],
     [
-      "a slot another process streams: retried",
+      "a slot another process streams: stood by",
       serverError("55006", 'replication slot "identity_sync" is active for PID 42'),
-      "replication-failed",
+      "slot-in-use",
     ],
     [
       "too many connections: retried",

@@ -19,6 +19,10 @@ export function formatStatus(status: SyncStatus): string {
         ? `${slot.active ? "active" : "inactive"}, wal_status ${slot.wal_status ?? "-"}`
         : "MISSING",
     ],
+    [
+      "standby",
+      `${slot.standby_daemons} daemon${slot.standby_daemons === 1 ? "" : "s"} standing by`,
+    ],
     ["slot lag", bytes(slot.lag_bytes)],
     [
       "safe WAL",

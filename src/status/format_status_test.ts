@@ -21,6 +21,7 @@ const STREAMING: SyncStatus = {
     lag_bytes: 3_500_000,
     safe_wal_bytes: null,
     confirmed_flush_lsn: "0/3000000",
+    standby_daemons: 2,
   },
   stream: {
     consistent_point: "0/1000000",
@@ -36,6 +37,7 @@ Deno.test("formatStatus() aligns one line per fact, sizes in readable units", ()
   assert.equal(lines[0], "slot          identity_sync");
   assert.ok(lines.includes("snapshot      20/20 ranges, 1,000,000 of ~1,000,000 rows (100.0 %)"));
   assert.ok(lines.includes("slot state    active, wal_status reserved"));
+  assert.ok(lines.includes("standby       2 daemons standing by"));
   assert.ok(lines.includes("slot lag      3.3 MB"));
   assert.ok(lines.includes("safe WAL      unlimited"));
   assert.ok(lines.includes("apply lag     0.4 s"));

@@ -1,6 +1,7 @@
 /** Where a run stands, read from both databases: the data of `deno task status`. */
 import type pg from "../db/pg.ts";
 import { readSlotStatus } from "./slot_status.ts";
+import { countStandbyDaemons } from "./standby_daemons.ts";
 
 /** Everything `status` reports, in its JSON shape. */
 export interface SyncStatus {
@@ -23,6 +24,8 @@ export interface SyncStatus {
     lag_bytes: number | null;
     safe_wal_bytes: number | null;
     confirmed_flush_lsn: string | null;
+    /** Daemons standing by to take the slot over (the one streaming it makes it active). */
+    standby_daemons: number;
   };
   stream: {
     consistent_point: string | null;
@@ -59,6 +62,7 @@ export async function readStatus(
   );
   const state = states[0];
   const slot = await readSlotStatus(clients.legacy, slotName);
+  const standby = await countStandbyDaemons(clients.legacy, slotName);
   const estimate: number | null = state?.rows_estimate ?? null;
   const finished = state?.snapshot_finished_at != null;
   return {
@@ -84,6 +88,7 @@ export async function readStatus(
       lag_bytes: slot?.lagBytes ?? null,
       safe_wal_bytes: slot?.safeWalBytes ?? null,
       confirmed_flush_lsn: slot?.confirmedFlushLsn ?? null,
+      standby_daemons: standby,
     },
     stream: {
       consistent_point: state?.consistent_point ?? null,

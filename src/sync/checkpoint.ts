@@ -38,23 +38,56 @@ export async function readCheckpoint(
   };
 }
 
-/** Stores `checkpoint` inside the open transaction on `client`; the run is streaming from now on. */
+/**
+ * Another daemon stored a checkpoint since this one read it: this one has lost the slot (its
+ * walsender was ended, another daemon streams now) and must stand by.
+ */
+export class CheckpointMoved extends Error {
+  override name = "CheckpointMoved";
+}
+
+/**
+ * Stores `checkpoint` inside the open transaction on `client`, only if the stored one is still
+ * `previous` (the one this session read or stored last); the run is streaming from now on. So
+ * every committed batch continues exactly where the one before it ended: a daemon that lost the
+ * slot (a hung leader resumed) can neither apply a batch twice nor move the checkpoint back.
+ *
+ * @throws {CheckpointMoved} when another daemon stored one meanwhile; roll back then.
+ */
 export async function storeCheckpoint(
   client: pg.ClientBase,
   slotName: string,
   checkpoint: SyncCheckpoint,
+  previous: SyncCheckpoint,
 ): Promise<void> {
-  await client.query(
+  const { rowCount } = await client.query(
     `update identity.sync_state
      set last_applied_lsn = $2::pg_lsn, last_commit_time = $3, partial_lsn = $4::pg_lsn,
          partial_changes = $5, phase = 'streaming', updated_at = now()
-     where slot_name = $1`,
+     where slot_name = $1 and coalesce(last_applied_lsn, consistent_point) = $6::pg_lsn
+       and partial_lsn is not distinct from $7::pg_lsn and partial_changes = $8`,
     [
       slotName,
       checkpoint.lastAppliedLsn,
       checkpoint.lastCommitTime,
       checkpoint.partialLsn,
       checkpoint.partialChanges,
+      previous.lastAppliedLsn,
+      previous.partialLsn,
+      previous.partialChanges,
     ],
   );
+  if (rowCount === 1) return;
+  const stored = await readCheckpoint(client, slotName);
+  throw new CheckpointMoved(
+    `Cannot store the checkpoint of slot "${slotName}": another daemon moved it from ${
+      describe(previous)
+    } to ${describe(stored)}; this one lost the slot and stands by`,
+  );
+}
+
+function describe(checkpoint: SyncCheckpoint): string {
+  return checkpoint.partialLsn === null
+    ? checkpoint.lastAppliedLsn
+    : `${checkpoint.lastAppliedLsn} (${checkpoint.partialChanges} changes of ${checkpoint.partialLsn})`;
 }

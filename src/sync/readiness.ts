@@ -1,7 +1,16 @@
 /** Whether the daemon is ready (`/readyz`): streaming, and caught up within a lag threshold. */
 
-/** What the daemon is doing. */
-export type DaemonState = "starting" | "snapshotting" | "streaming" | "reconnecting" | "stopped";
+/**
+ * What the daemon is doing. `standby`: another daemon streams the slot; this one waits to take
+ * over.
+ */
+export type DaemonState =
+  | "starting"
+  | "snapshotting"
+  | "streaming"
+  | "standby"
+  | "reconnecting"
+  | "stopped";
 
 /** The answer of `/readyz`. */
 export interface Readiness {
@@ -27,6 +36,12 @@ export function judgeReadiness(input: {
     state,
     apply_lag_seconds: applyLagSeconds === null ? null : Number(applyLagSeconds.toFixed(3)),
   });
+  if (state === "standby") {
+    return answer(
+      false,
+      "standby: another daemon streams the slot; this one takes over if it stops",
+    );
+  }
   if (state !== "streaming") return answer(false, `the daemon is ${state}, not streaming`);
   if (applyLagSeconds === null) {
     return answer(false, "no legacy transaction applied yet (the first heartbeat will do)");

@@ -9,6 +9,7 @@ Deno.test("judgeReadiness() is ready only when streaming within the lag threshol
     { state: "streaming", lag: null, ready: false, reason: /no legacy transaction/ },
     { state: "reconnecting", lag: 1, ready: false, reason: /reconnecting, not streaming/ },
     { state: "snapshotting", lag: null, ready: false, reason: /snapshotting/ },
+    { state: "standby", lag: 1, ready: false, reason: /^standby: another daemon streams/ },
   ] as const;
   for (const c of cases) {
     await t.step(`${c.state}, lag ${c.lag}`, () => {

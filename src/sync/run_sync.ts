@@ -1,7 +1,9 @@
 /**
  * `deno task sync`, the daemon: migrates, runs or resumes the snapshot when
  * the run has none finished, then streams the slot from the stored checkpoint
- * until told to stop, reconnecting with exponential back-off and jitter.
+ * until told to stop, reconnecting with exponential back-off and jitter. While
+ * another daemon streams the slot it stands by, and takes the slot over once it
+ * is free.
  */
 import { readSyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
@@ -19,6 +21,8 @@ import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { errorLine, logger } from "../logging/logging.ts";
 import type { SnapshotProgress } from "../snapshot/progress.ts";
 import type { DaemonState } from "./readiness.ts";
+import { CheckpointMoved } from "./checkpoint.ts";
+import { standBy, standbyPollMs } from "./stand_by.ts";
 import { type AppliedBatch, runStreamSession } from "./stream_session.ts";
 import { isUnreachable } from "./unreachable.ts";
 
@@ -72,9 +76,14 @@ export async function runSync(options: RunSyncOptions): Promise<void> {
 
 async function streamUntilStopped(
   options: RunSyncOptions,
-  setState: (state: DaemonState) => void,
+  tell: (state: DaemonState) => void,
 ): Promise<void> {
   const { config, signal } = options;
+  let lastState = "starting" as DaemonState;
+  const setState = (state: DaemonState) => {
+    lastState = state;
+    tell(state);
+  };
   const { slotName } = config.replication;
   // Migrations, the snapshot (resumable) and the table's shape, again after every failure
   // that only says a database could not be reached (restarted, network cut).
@@ -96,8 +105,20 @@ async function streamUntilStopped(
     }
   }
   let failures = 0;
+  /** Another daemon streams the slot: wait for it to be free before trying it again. */
+  let standingBy = false;
   while (!signal.aborted) {
     try {
+      if (standingBy) {
+        await standBy({
+          legacyUrl: options.legacyUrl,
+          slotName,
+          pollMs: standbyPollMs(config.sync.standbyTakeoverSeconds),
+          signal,
+        });
+        standingBy = false;
+        if (signal.aborted) break;
+      }
       log.info("streaming slot {slot}", { slot: slotName });
       await runStreamSession({
         config,
@@ -124,6 +145,20 @@ async function streamUntilStopped(
         );
       }
       if (signal.aborted) break;
+      // Another daemon streams the slot, or took it over from this one: not a failure.
+      if (anotherStreams(error)) {
+        failures = 0;
+        standingBy = true;
+        if (lastState !== "standby") {
+          log.info("slot {slot} is streamed by another daemon: standing by ({reason})", {
+            slot: slotName,
+            reason: errorLine(error),
+          });
+        }
+        setState("standby");
+        continue;
+      }
+      standingBy = false;
       setState("reconnecting");
       failures++;
       const delay = backoffDelay(failures);
@@ -162,6 +197,12 @@ async function prepare(
   const zone = table.createdAtZone;
   if (zone) await withClient(options.identityUrl, (c) => checkLegacyTimezone(c, zone));
   return table;
+}
+
+/** Whether `error` says that another daemon streams the slot, or has taken it from this one. */
+function anotherStreams(error: unknown): boolean {
+  return error instanceof CheckpointMoved ||
+    (error instanceof LegacyStreamError && error.kind === "slot-in-use");
 }
 
 /** Exponential back-off with jitter: half the ceiling plus up to half again. */

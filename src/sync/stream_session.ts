@@ -5,6 +5,7 @@
  * transaction, and the slot is acknowledged only after that commits.
  */
 import { applyChanges, type ApplyStats } from "../apply/apply_changes.ts";
+import { lockApply } from "../apply/apply_lock.ts";
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
 import { protectedNames, type RandomSource } from "../policy/mod.ts";
@@ -21,6 +22,7 @@ import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { errorLine, logger } from "../logging/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
 import { readCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
+import { claimSlot } from "./claim_slot.ts";
 
 /** What a session needs. */
 export interface StreamSessionOptions {
@@ -99,10 +101,6 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   try {
     let checkpoint = await readCheckpoint(identity, slotName);
     const { rows: [{ pid: identityPid }] } = await identity.query("select pg_backend_pid() as pid");
-    await identity.query(
-      "update identity.sync_state set phase = 'streaming', updated_at = now() where slot_name = $1",
-      [slotName],
-    );
     const stream = new LegacyStream({
       url: options.legacyUrl,
       slotName,
@@ -158,13 +156,16 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       await identity.query("begin");
       let stats: ApplyStats;
       try {
+        // One applying transaction at a time, an empty batch's too: its checkpoint is checked
+        // against the stored one under the same lock as every other daemon's.
+        await lockApply(identity);
         stats = await applyChanges(identity, batch.changes, {
           random: options.random,
           protectedNames: skeletons,
           holdDays: config.sync.holdDays,
           continuing,
         });
-        await storeCheckpoint(identity, slotName, next);
+        await storeCheckpoint(identity, slotName, next, checkpoint);
         await identity.query("commit");
       } catch (error) {
         await identity.query("rollback").catch(() => {});
@@ -271,7 +272,31 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
           else caughtUp(message.commitTime);
           return Promise.resolve();
         }),
-      started: () => options.onStreaming?.(),
+      started: () => {
+        // Ours now: whatever a daemon that streamed before still holds open is ended before the
+        // first batch, which would otherwise wait for it on the apply lock.
+        applying = applying.then(async () => {
+          const { ended, refused } = await claimSlot(identity, slotName);
+          if (ended.length > 0) {
+            log.info("took over slot {slot}: ended the identity sessions of the daemon before", {
+              slot: slotName,
+              pids: ended,
+            });
+          }
+          if (refused.length > 0) {
+            log.warning(
+              "took over slot {slot} but may not end the identity sessions {pids} of the daemon before (another role): a batch it holds open blocks this one until it ends",
+              { slot: slotName, pids: refused },
+            );
+          }
+          await identity.query(
+            `update identity.sync_state set phase = 'streaming', updated_at = now()
+             where slot_name = $1 and phase <> 'streaming'`,
+            [slotName],
+          );
+          if (!failure) options.onStreaming?.();
+        }).catch(fail);
+      },
     };
 
     // Time-based flush between transactions, so a quiet stream still commits promptly.

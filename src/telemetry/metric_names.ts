@@ -13,6 +13,7 @@ export const METRIC_NAMES = {
   slotSafeWalBytes: "identity_sync_slot_safe_wal_bytes",
   slotWalStatus: "identity_sync_slot_wal_status",
   up: "identity_sync_up",
+  standby: "identity_sync_standby",
   accounts: "identity_accounts_total",
 } as const;
 

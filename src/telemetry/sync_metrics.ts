@@ -90,10 +90,16 @@ export class SyncMetrics {
       }
     });
     meter.createObservableGauge(METRIC_NAMES.up, {
-      description: "1 while the daemon snapshots or streams, 0 while it reconnects or has stopped",
+      description:
+        "1 while the daemon snapshots, streams or stands by, 0 while it reconnects or has stopped",
     }).addCallback((result) => {
-      result.observe(this.state === "streaming" || this.state === "snapshotting" ? 1 : 0);
+      const up = this.state === "streaming" || this.state === "snapshotting" ||
+        this.state === "standby";
+      result.observe(up ? 1 : 0);
     });
+    meter.createObservableGauge(METRIC_NAMES.standby, {
+      description: "1 while the daemon stands by (another daemon streams the slot), 0 otherwise",
+    }).addCallback((result) => result.observe(this.state === "standby" ? 1 : 0));
     meter.createObservableGauge(METRIC_NAMES.accounts, {
       description: "accounts in identity.accounts, by username source",
     }).addCallback((result) => {
