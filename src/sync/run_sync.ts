@@ -25,6 +25,7 @@ import { CheckpointMoved } from "./checkpoint.ts";
 import { standBy, standbyPollMs } from "./stand_by.ts";
 import { type AppliedBatch, runStreamSession } from "./stream_session.ts";
 import { isUnreachable } from "./unreachable.ts";
+import { sleep } from "./sleep.ts";
 
 /** Options of {@linkcode runSync}. */
 export interface RunSyncOptions {
@@ -209,16 +210,4 @@ function anotherStreams(error: unknown): boolean {
 function backoffDelay(failures: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(failures, 16));
   return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

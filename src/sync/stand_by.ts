@@ -4,6 +4,7 @@
  */
 import pg from "../db/pg.ts";
 import { standbyApplicationName } from "../status/standby_daemons.ts";
+import { sleep } from "./sleep.ts";
 
 /** Options of {@linkcode standBy}. */
 export interface StandByOptions {
@@ -47,16 +48,4 @@ export async function standBy(options: StandByOptions): Promise<void> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
