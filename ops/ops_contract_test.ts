@@ -38,7 +38,7 @@ Deno.test("every alert has promtool cases and a runbook section", () => {
     ),
   );
   const alerts = [...rules.matchAll(/- alert: (\w+)/g)].map((match) => match[1]!);
-  assert.equal(alerts.length, 9);
+  assert.equal(alerts.length, 10);
   for (const alert of alerts) {
     assert.match(tests, new RegExp(`alertname: ${alert}\\n\\s+exp_alerts: \\[\\]`), alert);
     assert.match(tests, new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n`), alert);

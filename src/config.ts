@@ -33,7 +33,15 @@ export interface Config {
   logFormat?: "json" | "pretty";
   embedded: { dataDir: string; port: number };
   /** The replication slot and publication on the legacy database. */
-  replication: { slotName: string; publicationName: string };
+  replication: {
+    slotName: string;
+    publicationName: string;
+    /**
+     * Keep the slot over a failover of the legacy primary (`failover = true`, PostgreSQL 17+,
+     * synchronized to a physical standby); older servers cannot, and say so at start-up.
+     */
+    slotFailover: boolean;
+  };
   snapshot: {
     /** Workers of this process claiming ranges. */
     workers: number;
@@ -137,6 +145,7 @@ export const SETTINGS = {
   embeddedPort: { env: "EMBEDDED_PG_PORT", flag: "embedded-pg-port" },
   slotName: { env: "SLOT_NAME", flag: "slot-name" },
   publicationName: { env: "PUBLICATION_NAME", flag: "publication-name" },
+  slotFailover: { env: "SLOT_FAILOVER", flag: "slot-failover" },
   workers: { env: "SNAPSHOT_WORKERS", flag: "workers" },
   rangeSize: { env: "SNAPSHOT_RANGE_SIZE", flag: "range-size" },
   dryRun: { env: "SNAPSHOT_DRY_RUN", flag: "dry-run" },
@@ -194,6 +203,14 @@ const identifier = z.string().regex(
   "must be a plain SQL identifier (letters, digits, _ or $, starting with a letter or _)",
 );
 
+/** A yes or no, given as true, false, 1 or 0. */
+function trueOrFalse(fallback: boolean) {
+  return z.enum(["true", "false", "1", "0"], "must be true or false").default(
+    String(fallback) as "true",
+  )
+    .transform((value) => value === "true" || value === "1");
+}
+
 /** A whole number from `min` to `max`, given as a string. */
 function integer(
   fallback: number,
@@ -245,7 +262,17 @@ function isTimeZoneName(value: string): boolean {
   }
 }
 
-const databaseUrl = z.string().refine(
+/** Whether a URL's authority lists hosts (`h1:5432,h2:5432`), as libpq allows and this client does not. */
+function namesSeveralHosts(value: string): boolean {
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(value)?.[1] ?? "";
+  return authority.slice(authority.lastIndexOf("@") + 1).includes(",");
+}
+
+const databaseUrl = z.string().refine((value) => !namesSeveralHosts(value), {
+  message:
+    "names several hosts, and this client connects to one: name the primary, or a DNS name or virtual IP that follows it over a failover (docs/runbook.md, Legacy primary failover)",
+  abort: true,
+}).refine(
   (value) => {
     try {
       const url = new URL(value);
@@ -300,10 +327,10 @@ const SCHEMAS = {
   publicationName: z.string()
     .regex(PUBLICATION_NAME, "must be 1 to 63 of a-z, 0-9 and _, starting with a letter or _")
     .default("identity_sync"),
+  slotFailover: trueOrFalse(true),
   workers: integer(navigator.hardwareConcurrency || 1, 1, 256),
   rangeSize: integer(50_000, 100, 10_000_000),
-  dryRun: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
-    .transform((value) => value === "true" || value === "1"),
+  dryRun: trueOrFalse(false),
   reportFile: z.string().min(1, "must be a file path").optional(),
   demoRows: integer(100_000, 0, 1_000_000_000),
   holdDays: integer(90, 0, 36_500),
@@ -312,8 +339,7 @@ const SCHEMAS = {
   batchMs: integer(100, 1, 60_000),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
-  retry: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
-    .transform((value) => value === "true" || value === "1"),
+  retry: trueOrFalse(false),
   opsHost: host,
   opsPort: integer(9464, 0, 65535),
   readyMaxLagSeconds: integer(30, 1, 86_400),
@@ -329,8 +355,7 @@ const SCHEMAS = {
   apiPoolSize: integer(10, 2, 1_000),
   apiAcquireTimeoutMs: integer(2_000, 10, 600_000),
   apiStatementTimeoutMs: integer(5_000, 10, 600_000),
-  statusJson: z.enum(["true", "false", "1", "0"], "must be true or false").default("false")
-    .transform((value) => value === "true" || value === "1"),
+  statusJson: trueOrFalse(false),
 } satisfies Record<SettingKey, z.ZodType>;
 
 /** The raw inputs: the environment and the flags given on the command line. */
@@ -419,7 +444,11 @@ export function parseConfig(sources: ConfigSources): Config {
     logLevel: value("logLevel"),
     logFormat: value("logFormat"),
     embedded: { dataDir: value("embeddedDataDir"), port: value("embeddedPort") },
-    replication: { slotName: value("slotName"), publicationName: value("publicationName") },
+    replication: {
+      slotName: value("slotName"),
+      publicationName: value("publicationName"),
+      slotFailover: value("slotFailover"),
+    },
     snapshot: {
       workers: value("workers"),
       rangeSize: value("rangeSize"),

@@ -20,6 +20,7 @@ Deno.test("parseConfig() gives the design's defaults when nothing is set", () =>
   assert.deepEqual(config.replication, {
     slotName: "identity_sync",
     publicationName: "identity_sync",
+    slotFailover: true,
   });
   assert.equal(config.snapshot.dryRun, false);
   assert.equal(config.snapshot.rangeSize, 50_000);
@@ -56,7 +57,8 @@ Deno.test("parseConfig() lets flags override the environment", () => {
 Deno.test("parseConfig() reads lists and optional columns", () => {
   const config = parseConfig({
     env: {
-      LEGACY_DATABASE_URL: "postgres://u:p@db:5432/legacy",
+      // A comma in the password is not a second host.
+      LEGACY_DATABASE_URL: "postgres://u:p,q@db:5432/legacy",
       PROTECTED_NAMES: " paypal, google ,,",
       LEGACY_DISPLAY_NAME_COLUMN: "",
       LEGACY_TIMEZONE: "America/Argentina/Buenos_Aires",
@@ -65,7 +67,7 @@ Deno.test("parseConfig() reads lists and optional columns", () => {
 
   assert.equal(config.legacyTimezone, "America/Argentina/Buenos_Aires");
 
-  assert.equal(config.legacyDatabaseUrl, "postgres://u:p@db:5432/legacy");
+  assert.equal(config.legacyDatabaseUrl, "postgres://u:p,q@db:5432/legacy");
   assert.deepEqual(config.protectedNames, ["paypal", "google"]);
   assert.equal(config.legacyColumns.displayName, undefined);
 });
@@ -74,6 +76,14 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
   const cases: [Record<string, string>, string, RegExp][] = [
     [{ LEGACY_DATABASE_URL: "mysql://db/x" }, "LEGACY_DATABASE_URL", /postgres:\/\/ or postgresql/],
     [{ LEGACY_DATABASE_URL: "not a url" }, "LEGACY_DATABASE_URL", /URL with a host/],
+    [
+      {
+        LEGACY_DATABASE_URL:
+          "postgres://u:p@h1:5432,h2:5432/legacy?target_session_attrs=read-write",
+      },
+      "LEGACY_DATABASE_URL",
+      /several hosts.*connects to one.*Legacy primary failover/,
+    ],
     [{ LEGACY_TABLE: "a.b.c" }, "LEGACY_TABLE", /schema\.table/],
     [{ LEGACY_TABLE: "users; drop" }, "LEGACY_TABLE", /plain SQL identifier/],
     [{ LEGACY_USERNAME_COLUMN: "user name" }, "LEGACY_USERNAME_COLUMN", /plain SQL identifier/],
@@ -92,6 +102,7 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ SLOT_NAME: "Identity-Sync" }, "SLOT_NAME", /replication slot name/],
     [{ PUBLICATION_NAME: "IdentitySync" }, "PUBLICATION_NAME", /a-z, 0-9 and _/],
     [{ SNAPSHOT_DRY_RUN: "maybe" }, "SNAPSHOT_DRY_RUN", /true or false/],
+    [{ SLOT_FAILOVER: "on" }, "SLOT_FAILOVER", /true or false/],
     [{ OPS_HTTP_PORT: "70000" }, "OPS_HTTP_PORT", /0 to 65535/],
     [{ OPS_HTTP_HOST: "a b" }, "OPS_HTTP_HOST", /host name or IP/],
     [{ API_HTTP_PORT: "-1" }, "API_HTTP_PORT", /0 to 65535/],

@@ -25,6 +25,7 @@ import {
 } from "./support/held_kill.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
+import { publicIds } from "./support/mirror_state.ts";
 import { storedDisplayName } from "./support/stored_display_name.ts";
 
 const KILLS = Number(Deno.env.get("CRASH_KILLS") ?? "5");
@@ -132,17 +133,6 @@ async function mirrorBreaches(db: TestDatabase): Promise<string[]> {
       }`
     );
   });
-}
-
-async function publicIds(db: TestDatabase): Promise<Map<string, string>> {
-  const { rows } = await withClient(
-    db.url,
-    (client) =>
-      client.query(
-        "select legacy_id, public_id from identity.accounts where legacy_id is not null",
-      ),
-  );
-  return new Map(rows.map((row) => [row.legacy_id, row.public_id]));
 }
 
 /** The phases every run of the suite kills the daemon in, each on purpose, first and in order. */

@@ -13,34 +13,11 @@ import {
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { verifyInvariants } from "../src/verify/verify_invariants.ts";
-import { ownServerDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { ownServerDatabase, withClient } from "./support/test_database.ts";
 import { startRestartableServer, suiteMajor } from "./support/test_server.ts";
 import { waitFor } from "./support/wait_for.ts";
-import { storedDisplayName } from "./support/stored_display_name.ts";
-
-/** Legacy rows whose account does not mirror them, plus accounts of rows that are gone. */
-async function unmirrored(db: TestDatabase): Promise<number> {
-  // Display names are stored as the policy cleans them: compare with that.
-  return await withClient(db.url, async (client) =>
-    (await client.query(
-      `select u.display_name as legacy, a.account_id, a.display_name as stored from users u
-       left join identity.accounts a on a.legacy_id = u.id::text and a.status = 'active'`,
-    )).rows.filter((row) =>
-      row.account_id === null ||
-      row.stored !== storedDisplayName(row.legacy)
-    ).length + (await client.query(
-      `select count(*)::int as n from identity.accounts a
-       where a.status = 'active' and not exists (select 1 from users u where u.id::text = a.legacy_id)`,
-    )).rows[0].n);
-}
-
-async function publicIds(db: TestDatabase): Promise<Map<string, string>> {
-  const { rows } = await withClient(
-    db.url,
-    (client) => client.query("select legacy_id, public_id from identity.accounts"),
-  );
-  return new Map(rows.map((row) => [row.legacy_id, row.public_id]));
-}
+import { mismatches, mismatchesAcross, publicIds } from "./support/mirror_state.ts";
+import { startLegacyLoad } from "./support/legacy_load.ts";
 
 Deno.test({
   name: "the database restarted under the streaming daemon: it reconnects and loses nothing",
@@ -59,7 +36,7 @@ Deno.test({
       SYNC_BATCH_MS: "20",
       SYNC_BATCH_CHANGES: "50",
     });
-    await waitFor("the snapshot and the stream", async () => (await unmirrored(db)) === 0, {
+    await waitFor("the snapshot and the stream", async () => (await mismatches(db)) === 0, {
       timeoutMs: 60_000,
     });
     const before = await publicIds(db);
@@ -87,7 +64,7 @@ Deno.test({
     }
     await waitFor(
       "the daemon to catch up after the restarts",
-      async () => (await unmirrored(db)) === 0,
+      async () => (await mismatches(db)) === 0,
       { timeoutMs: 60_000 },
     );
 
@@ -108,70 +85,6 @@ Deno.test({
     await server.stop();
   }
 });
-
-/** Legacy rows (on `legacy`) whose account (on `identity`) does not mirror them, and leftovers. */
-async function unmirroredAcross(legacy: TestDatabase, identity: TestDatabase): Promise<number> {
-  const { rows: users } = await withClient(
-    legacy.url,
-    (client) => client.query("select id::text as id, display_name from users"),
-  );
-  const { rows: accounts } = await withClient(
-    identity.url,
-    (client) =>
-      client.query(
-        "select legacy_id, display_name from identity.accounts where status = 'active'",
-      ),
-  );
-  const stored = new Map(accounts.map((row) => [row.legacy_id, row.display_name]));
-  const legacyIds = new Set(users.map((row) => row.id));
-  return users.filter((row) =>
-    !stored.has(row.id) || stored.get(row.id) !== storedDisplayName(row.display_name)
-  ).length + accounts.filter((row) => !legacyIds.has(row.legacy_id)).length;
-}
-
-/** Writes to the legacy table until stopped, through restarts of its server; counts commits. */
-function startLoad(legacy: TestDatabase) {
-  let stopped = false;
-  let committed = 0;
-  let failed = 0;
-  let nextId = 10_000;
-  const done = (async () => {
-    for (let seed = 1; !stopped; seed++) {
-      const firstNewId = nextId;
-      nextId += 10;
-      try {
-        await withClient(legacy.url, async (client) => {
-          await changeLegacyUsers(client, {
-            renames: 5,
-            deletes: 2,
-            inserts: 10,
-            firstNewId,
-            seed,
-          });
-          await client.query(
-            "update users set display_name = 'load ' || $1 where id % 11 = $1 % 11",
-            [seed],
-          );
-        });
-        committed++;
-      } catch {
-        // The legacy server is restarting: try again shortly.
-        failed++;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await done;
-      return { committed, failed };
-    },
-    get committed() {
-      return committed;
-    },
-  };
-}
 
 Deno.test({
   name:
@@ -195,12 +108,12 @@ Deno.test({
     });
     await waitFor(
       "the snapshot and the stream",
-      async () => (await unmirroredAcross(legacy, identity).catch(() => -1)) === 0,
+      async () => (await mismatchesAcross(legacy, identity).catch(() => -1)) === 0,
       { timeoutMs: 90_000 },
     );
     const before = await publicIds(identity);
 
-    const load = startLoad(legacy);
+    const load = startLegacyLoad(() => legacy.url);
     const progress = async (what: string) => {
       const from = load.committed;
       await waitFor(what, () => Promise.resolve(load.committed >= from + 3), { timeoutMs: 60_000 });
@@ -215,7 +128,7 @@ Deno.test({
 
     await waitFor(
       "the daemon to catch up after both restarts",
-      async () => (await unmirroredAcross(legacy, identity).catch(() => -1)) === 0,
+      async () => (await mismatchesAcross(legacy, identity).catch(() => -1)) === 0,
       { timeoutMs: 90_000 },
     );
     const after = await publicIds(identity);

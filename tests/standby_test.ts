@@ -14,7 +14,8 @@ import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
 import { CheckpointMoved, storeCheckpoint, type SyncCheckpoint } from "../src/sync/checkpoint.ts";
 import { METRIC_NAMES } from "../src/telemetry/metric_names.ts";
 import { holdLocks, waitBlockedBy } from "./support/held_kill.ts";
-import { waitForMirror } from "./support/mirror_state.ts";
+import { publicIds, waitForMirror } from "./support/mirror_state.ts";
+import { logOf, metricAt } from "./support/daemon_output.ts";
 import { runCli, seedLegacyUsers, spawnSync, verifyDatabase } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { freePort } from "./support/test_server.ts";
@@ -51,16 +52,7 @@ interface Daemon {
 function startDaemon(db: TestDatabase, name: string, env: Record<string, string> = {}): Daemon {
   const port = freePort();
   const child = spawnSync(db, { ...ENV, OPS_HTTP_PORT: String(port), ...env }, { stderr: "piped" });
-  const lines: string[] = [];
-  const logged = (async () => {
-    let rest = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      lines.push(...parts);
-    }
-    if (rest) lines.push(rest);
-  })();
+  const { lines, done: logged } = logOf(child);
   return { name, child, port, lines, logged };
 }
 
@@ -81,10 +73,8 @@ async function readyz(daemon: Daemon) {
 }
 
 /** The value of the unlabelled series `name` in the daemon's `/metrics`. */
-async function metric(daemon: Daemon, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line === undefined ? undefined : Number(line.split(" ").at(-1));
+function metric(daemon: Daemon, name: string): Promise<number | undefined> {
+  return metricAt(daemon.port, name);
 }
 
 /** The daemon's log lines at warning level or above (logtape writes `"level":"WARN"`). */
@@ -190,14 +180,6 @@ function watchCheckpoint(db: TestDatabase) {
       return { readings: seen.length, backwards };
     },
   };
-}
-
-async function publicIds(db: TestDatabase): Promise<Map<string, string>> {
-  const { rows } = await sql(
-    db,
-    "select legacy_id, public_id from identity.accounts where legacy_id is not null",
-  );
-  return new Map(rows.map((row) => [row.legacy_id, row.public_id]));
 }
 
 /** Stream report rows written more than once for one change: a change applied twice. */

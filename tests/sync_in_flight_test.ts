@@ -4,6 +4,7 @@
  * transaction bigger than a batch exits 0 promptly, confirmed exactly where its checkpoint is.
  */
 import assert from "node:assert/strict";
+import { logOf } from "./support/daemon_output.ts";
 import pg from "../src/db/pg.ts";
 import { compareLsn, parseLsn } from "../src/db/lsn.ts";
 import { waitForMirror } from "./support/mirror_state.ts";
@@ -96,30 +97,6 @@ async function stopCleanly(child: Deno.ChildProcess): Promise<number> {
   const status = await child.status;
   assert.equal(status.code, 0);
   return Date.now() - signalled;
-}
-
-/** The log lines `child` writes on stderr, collected as they come until it exits. */
-function logOf(child: Deno.ChildProcess) {
-  const lines: string[] = [];
-  const done = (async () => {
-    let rest = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      const parts = (rest + chunk).split("\n");
-      rest = parts.pop()!;
-      lines.push(...parts);
-    }
-    if (rest) lines.push(rest);
-  })();
-  return {
-    /** Waits for a line that contains `text`. */
-    waitFor: (text: string) =>
-      waitFor(
-        `the daemon to log "${text}"`,
-        () => Promise.resolve(lines.some((l) => l.includes(text))),
-      ),
-    done,
-    lines,
-  };
 }
 
 /** Kills `child` unless it has exited already. */

@@ -16,7 +16,10 @@ export async function statusCommand(config: Config): Promise<void> {
       (legacy) =>
         withClient(
           databases.identityUrl,
-          (identity) => readStatus({ legacy, identity }, config.replication.slotName),
+          (identity) =>
+            readStatus({ legacy, identity }, config.replication.slotName, {
+              failover: config.replication.slotFailover,
+            }),
         ),
     );
     console.log(config.status.json ? JSON.stringify(status) : formatStatus(status));

@@ -57,6 +57,7 @@ export async function syncCommand(config: Config): Promise<void> {
     legacyUrl: databases.legacyUrl,
     identityUrl: databases.identityUrl,
     slotName: config.replication.slotName,
+    slotFailover: config.replication.slotFailover,
     onSlot: (slot) => observed.slot = slot,
     onAccounts: (counts) => observed.accounts = counts,
   });

@@ -10,6 +10,13 @@ export type LegacyStreamErrorKind =
   | "slot-in-use"
   /** The slot exists but cannot serve this stream (another database or plugin). */
   | "slot-unusable"
+  /** The legacy server is a standby in recovery: wait for its promotion or another URL. */
+  | "server-in-recovery"
+  /**
+   * The legacy server's WAL ends before changes already applied: another server, or a failover
+   * to a standby that never had them. Streaming on would apply its different history on top.
+   */
+  | "server-behind"
   /** The publication does not exist or does not publish the legacy table. */
   | "publication-missing"
   /** The publication leaves out some of the table's changes (operations, rows or columns). */

@@ -11,6 +11,8 @@ import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
 import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { checkSource } from "../legacy/check_source.ts";
+import { setSlotFailover } from "../legacy/slot_failover.ts";
+import { logger } from "../logging/logging.ts";
 import { PgoutputDecoder, type StreamEvent } from "./decode_pgoutput.ts";
 import type {
   CommittedTransaction,
@@ -21,6 +23,8 @@ import type {
 import { LegacyStreamError, streamErrorOf } from "../legacy/legacy_stream_error.ts";
 import { formatLsn, lsnBefore, parseLsn } from "../db/lsn.ts";
 import { type DecodedMessage, RawTextPgoutputPlugin } from "./raw_text_pgoutput.ts";
+
+const log = logger("stream");
 
 /** Options of {@linkcode LegacyStream}. */
 export interface LegacyStreamOptions {
@@ -39,6 +43,11 @@ export interface LegacyStreamOptions {
   statusIntervalMs?: number;
   /** Settings of the replication session, e.g. `{ wal_sender_timeout: "30s" }`. */
   sessionSettings?: Record<string, string>;
+  /**
+   * The slot's `failover` property to keep (PostgreSQL 17+): set before streaming when the slot
+   * has the other. Undefined leaves it as it is.
+   */
+  slotFailover?: boolean;
 }
 
 /** What the daemon does with the stream; every promise is awaited before the next message is read. */
@@ -97,17 +106,27 @@ export class LegacyStream {
       throw new Error("Cannot run the legacy stream twice: make a new one to resume");
     }
     this.#started = true;
-    const { url, slotName, publicationName, table } = this.#options;
+    const { url, slotName, publicationName, table, slotFailover } = this.#options;
     const client = new pg.Client({ connectionString: url });
     client.on("error", () => {});
     try {
       await client.connect();
-      await checkSource(client, {
+      const slot = await checkSource(client, {
         slotName,
         publicationName,
         table,
         columns: this.#options.legacyColumns,
+        startLsn: this.#options.startLsn,
       });
+      if (
+        slotFailover !== undefined && slot.failover !== undefined && slot.failover !== slotFailover
+      ) {
+        await setSlotFailover(url, slotName, slotFailover);
+        log.info("slot {slot} set to failover = {failover} (SLOT_FAILOVER)", {
+          slot: slotName,
+          failover: slotFailover,
+        });
+      }
     } catch (error) {
       throw this.#streamError(error);
     } finally {

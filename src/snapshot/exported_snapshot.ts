@@ -4,6 +4,7 @@
  * connection that exported it stays open and idle.
  */
 import pg from "../db/pg.ts";
+import { FAILOVER_SLOTS_SINCE, serverVersion } from "../legacy/slot_failover.ts";
 
 /** A snapshot exported by a slot's creation, importable while it is open. */
 export interface ExportedSnapshot {
@@ -18,12 +19,14 @@ export interface ExportedSnapshot {
 /**
  * Creates the logical replication slot `slotName` (pgoutput) and exports its
  * snapshot. A temporary slot gives a resumed snapshot an exact consistent
- * point of its own and disappears when closed.
+ * point of its own and disappears when closed. With `failover`, a server that
+ * can (PostgreSQL 17+) keeps the slot over a failover to a standby that
+ * synchronizes it.
  */
 export async function createSlotWithSnapshot(
   url: string,
   slotName: string,
-  options: { temporary?: boolean } = {},
+  options: { temporary?: boolean; failover?: boolean } = {},
 ): Promise<ExportedSnapshot> {
   const client = new pg.Client(
     { connectionString: url, replication: "database" } as pg.ClientConfig,
@@ -31,11 +34,13 @@ export async function createSlotWithSnapshot(
   client.on("error", () => {});
   await client.connect();
   try {
-    // The pre-15 spelling of (SNAPSHOT 'export'): PostgreSQL 14 knows only this one.
+    const failover = options.failover && !options.temporary &&
+      await serverVersion(client) >= FAILOVER_SLOTS_SINCE;
+    // EXPORT_SNAPSHOT is the pre-15 spelling of (SNAPSHOT 'export'): PostgreSQL 14 knows only it.
     const { rows } = await client.query<{ consistent_point: string; snapshot_name: string }>(
       `CREATE_REPLICATION_SLOT "${slotName}" ${
         options.temporary ? "TEMPORARY " : ""
-      }LOGICAL pgoutput EXPORT_SNAPSHOT`,
+      }LOGICAL pgoutput ${failover ? "(SNAPSHOT 'export', FAILOVER true)" : "EXPORT_SNAPSHOT"}`,
     );
     const row = rows[0]!;
     return {

@@ -92,6 +92,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
         slotName,
         publicationName: config.replication.publicationName,
         rangeSize: config.snapshot.rangeSize,
+        slotFailover: config.replication.slotFailover,
       });
     } finally {
       await identity.query("select pg_advisory_unlock(hashtext($1))", [lock]);

@@ -30,6 +30,8 @@ export interface SetupRunOptions {
   slotName: string;
   publicationName: string;
   rangeSize: number;
+  /** Make the slot a failover one where the server can (PostgreSQL 17+). */
+  slotFailover: boolean;
 }
 
 /**
@@ -70,7 +72,9 @@ export async function setupRun(
     keyType: table.keyType,
   });
   await ensurePublication(legacy, options.publicationName, table);
-  const exported = await createSlotWithSnapshot(options.legacyUrl, slotName);
+  const exported = await createSlotWithSnapshot(options.legacyUrl, slotName, {
+    failover: options.slotFailover,
+  });
   try {
     const { ranges, rowsEstimate } = await planRanges(legacy, table, {
       rangeSize: options.rangeSize,

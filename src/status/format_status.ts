@@ -23,6 +23,14 @@ export function formatStatus(status: SyncStatus): string {
       "standby",
       `${slot.standby_daemons} daemon${slot.standby_daemons === 1 ? "" : "s"} standing by`,
     ],
+    [
+      "failover",
+      slot.failover_ready === null
+        ? "-"
+        : slot.failover_ready
+        ? "ready: a promoted standby keeps the slot"
+        : `NOT READY: ${slot.failover_problem}`,
+    ],
     ["slot lag", bytes(slot.lag_bytes)],
     [
       "safe WAL",

@@ -22,6 +22,8 @@ const STREAMING: SyncStatus = {
     safe_wal_bytes: null,
     confirmed_flush_lsn: "0/3000000",
     standby_daemons: 2,
+    failover_ready: false,
+    failover_problem: "synchronized_standby_slots is empty",
   },
   stream: {
     consistent_point: "0/1000000",
@@ -38,6 +40,7 @@ Deno.test("formatStatus() aligns one line per fact, sizes in readable units", ()
   assert.ok(lines.includes("snapshot      20/20 ranges, 1,000,000 of ~1,000,000 rows (100.0 %)"));
   assert.ok(lines.includes("slot state    active, wal_status reserved"));
   assert.ok(lines.includes("standby       2 daemons standing by"));
+  assert.ok(lines.includes("failover      NOT READY: synchronized_standby_slots is empty"));
   assert.ok(lines.includes("slot lag      3.3 MB"));
   assert.ok(lines.includes("safe WAL      unlimited"));
   assert.ok(lines.includes("apply lag     0.4 s"));

@@ -26,6 +26,13 @@ export interface SyncStatus {
     confirmed_flush_lsn: string | null;
     /** Daemons standing by to take the slot over (the one streaming it makes it active). */
     standby_daemons: number;
+    /**
+     * Whether a failover of the legacy primary now would keep the slot; null where the server
+     * cannot keep one (before PostgreSQL 17) or SLOT_FAILOVER is off.
+     */
+    failover_ready: boolean | null;
+    /** Why not, when not. */
+    failover_problem: string | null;
   };
   stream: {
     consistent_point: string | null;
@@ -36,10 +43,11 @@ export interface SyncStatus {
   dead_letters: { unresolved: number; total: number };
 }
 
-/** Reads the status of the run of `slotName`. */
+/** Reads the status of the run of `slotName`; `failover`: SLOT_FAILOVER. */
 export async function readStatus(
   clients: { legacy: pg.ClientBase; identity: pg.ClientBase },
   slotName: string,
+  options: { failover?: boolean } = {},
 ): Promise<SyncStatus> {
   const { identity } = clients;
   const { rows: states } = await identity.query(
@@ -61,7 +69,8 @@ export async function readStatus(
      from identity.dead_letters`,
   );
   const state = states[0];
-  const slot = await readSlotStatus(clients.legacy, slotName);
+  const slot = await readSlotStatus(clients.legacy, slotName, options);
+  const failover = slot?.failover ?? null;
   const standby = await countStandbyDaemons(clients.legacy, slotName);
   const estimate: number | null = state?.rows_estimate ?? null;
   const finished = state?.snapshot_finished_at != null;
@@ -89,6 +98,8 @@ export async function readStatus(
       safe_wal_bytes: slot?.safeWalBytes ?? null,
       confirmed_flush_lsn: slot?.confirmedFlushLsn ?? null,
       standby_daemons: standby,
+      failover_ready: failover?.ready ?? null,
+      failover_problem: failover && !failover.ready ? failover.reason : null,
     },
     stream: {
       consistent_point: state?.consistent_point ?? null,

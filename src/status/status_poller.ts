@@ -13,6 +13,8 @@ export interface StatusPollerOptions {
   legacyUrl: string;
   identityUrl: string;
   slotName: string;
+  /** Judge whether a failover would keep the slot (SLOT_FAILOVER). */
+  slotFailover: boolean;
   onSlot: (slot: SlotStatus | null) => void;
   onAccounts: (counts: Map<string, number>) => void;
   /** Milliseconds between slot polls. */
@@ -34,7 +36,10 @@ export interface StatusPoller {
 /** Starts polling at once, then on each cadence. */
 export function startStatusPoller(options: StatusPollerOptions): StatusPoller {
   const pollSlot = () =>
-    withClient(options.legacyUrl, (client) => readSlotStatus(client, options.slotName))
+    withClient(
+      options.legacyUrl,
+      (client) => readSlotStatus(client, options.slotName, { failover: options.slotFailover }),
+    )
       .then(options.onSlot);
   const pollAccounts = () =>
     withClient(options.identityUrl, countAccountsBySource).then(options.onAccounts);

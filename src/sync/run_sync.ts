@@ -16,6 +16,7 @@ import {
   type LegacyStreamErrorKind,
 } from "../legacy/legacy_stream_error.ts";
 import { inspectLegacyTable, type LegacyTable } from "../legacy/legacy_table.ts";
+import { FAILOVER_SLOTS_SINCE, serverVersion } from "../legacy/slot_failover.ts";
 import { checkLegacyTimezone } from "../legacy/legacy_created_at.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { errorLine, logger } from "../logging/logging.ts";
@@ -50,6 +51,7 @@ const FATAL = new Set<LegacyStreamErrorKind>([
   "slot-missing",
   "slot-lost",
   "slot-unusable",
+  "server-behind",
   "publication-missing",
   "publication-changed",
   "column-missing",
@@ -194,7 +196,16 @@ async function prepare(
       watch: options.watchSnapshot,
     });
   }
-  const table = await withClient(options.legacyUrl, (c) => inspectLegacyTable(c, config));
+  const { table, version } = await withClient(options.legacyUrl, async (c) => ({
+    table: await inspectLegacyTable(c, config),
+    version: await serverVersion(c),
+  }));
+  if (config.replication.slotFailover && version < FAILOVER_SLOTS_SINCE) {
+    log.info(
+      "the legacy server is PostgreSQL {major}, which keeps no slot over a failover: a failover of the legacy primary will need the lost-slot recovery, a new snapshot (docs/runbook.md, Slot lost); from 17 the slot can follow a standby",
+      { major: Math.floor(version / 10_000) },
+    );
+  }
   const zone = table.createdAtZone;
   if (zone) await withClient(options.identityUrl, (c) => checkLegacyTimezone(c, zone));
   return table;

@@ -109,6 +109,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       table: options.table,
       legacyColumns: config.legacyColumns,
       statusIntervalMs: config.sync.statusMs,
+      slotFailover: config.replication.slotFailover,
     });
     const skeletons = protectedNames(config.protectedNames);
     const pending: LegacyChange[] = [];

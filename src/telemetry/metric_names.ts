@@ -12,6 +12,7 @@ export const METRIC_NAMES = {
   deadLetters: "identity_sync_dead_letters_total",
   slotSafeWalBytes: "identity_sync_slot_safe_wal_bytes",
   slotWalStatus: "identity_sync_slot_wal_status",
+  slotFailoverReady: "identity_sync_slot_failover_ready",
   up: "identity_sync_up",
   standby: "identity_sync_standby",
   accounts: "identity_accounts_total",

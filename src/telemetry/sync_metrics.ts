@@ -89,6 +89,13 @@ export class SyncMetrics {
         result.observe(this.slot?.walStatus === status ? 1 : 0, { status });
       }
     });
+    meter.createObservableGauge(METRIC_NAMES.slotFailoverReady, {
+      description:
+        "1 when a failover of the legacy primary now would keep the slot (failover slot, standbys waited for and streaming), 0 when not; absent before PostgreSQL 17 or with SLOT_FAILOVER off",
+    }).addCallback((result) => {
+      const failover = this.slot?.failover;
+      if (failover) result.observe(failover.ready ? 1 : 0);
+    });
     meter.createObservableGauge(METRIC_NAMES.up, {
       description:
         "1 while the daemon snapshots, streams or stands by, 0 while it reconnects or has stopped",

