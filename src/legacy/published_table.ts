@@ -111,6 +111,11 @@ export async function checkPublishedTable(
   }
 }
 
+/** The raw names of the mapped columns. */
+export function mappedColumnNames(columns: Config["legacyColumns"]): string[] {
+  return mappedColumns(columns).map(([, column]) => column);
+}
+
 /** The mapped columns with the setting that names each. */
 function mappedColumns(columns: Config["legacyColumns"]): [string, string][] {
   const mapped: [string, string | undefined][] = [

@@ -28,6 +28,7 @@ import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
 import { mayTombstone, reconcileAccounts } from "./reconcile_accounts.ts";
 import { rekeyMovedRows } from "./rekey_moved_rows.ts";
 import { setupRun } from "./setup_run.ts";
+import { mappedColumnNames } from "../legacy/published_table.ts";
 import { lsnBefore } from "../db/lsn.ts";
 import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
 
@@ -93,6 +94,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
         publicationName: config.replication.publicationName,
         rangeSize: config.snapshot.rangeSize,
         slotFailover: config.replication.slotFailover,
+        mappedColumns: mappedColumnNames(config.legacyColumns),
       });
     } finally {
       await identity.query("select pg_advisory_unlock(hashtext($1))", [lock]);

@@ -16,6 +16,9 @@ import { createSlotWithSnapshot, type ExportedSnapshot } from "./exported_snapsh
 import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { ensurePublication } from "../legacy/publication.ts";
+import { logger } from "../logging/logging.ts";
+
+const log = logger("snapshot");
 
 /** A run as this process found or made it. */
 export interface SnapshotRun {
@@ -32,6 +35,8 @@ export interface SetupRunOptions {
   rangeSize: number;
   /** Make the slot a failover one where the server can (PostgreSQL 17+). */
   slotFailover: boolean;
+  /** The columns the service maps (raw names): those the publication sends where it can. */
+  mappedColumns: string[];
 }
 
 /**
@@ -71,7 +76,29 @@ export async function setupRun(
     legacyTable: table.name,
     keyType: table.keyType,
   });
-  await ensurePublication(legacy, options.publicationName, table);
+  const published = await ensurePublication(
+    legacy,
+    options.publicationName,
+    table,
+    options.mappedColumns,
+  );
+  if (published.existing) {
+    log.info("publication {publication} published {table} already: left as it is", {
+      publication: options.publicationName,
+      table: table.name,
+    });
+  } else if (published.columns) {
+    log.info("publication {publication} sends only the columns {columns} of {table}", {
+      publication: options.publicationName,
+      columns: published.columns,
+      table: table.name,
+    });
+  } else {
+    log.info(
+      "publication {publication} sends every column of {table} ({why}); the service keeps only the mapped ones",
+      { publication: options.publicationName, table: table.name, why: published.whole },
+    );
+  }
   const exported = await createSlotWithSnapshot(options.legacyUrl, slotName, {
     failover: options.slotFailover,
   });

@@ -17,6 +17,8 @@ import {
 } from "../legacy/legacy_stream_error.ts";
 import { inspectLegacyTable, type LegacyTable } from "../legacy/legacy_table.ts";
 import { FAILOVER_SLOTS_SINCE, serverVersion } from "../legacy/slot_failover.ts";
+import { COLUMN_LISTS_SINCE, unneededPublishedColumns } from "../legacy/publication.ts";
+import { mappedColumnNames } from "../legacy/published_table.ts";
 import { checkLegacyTimezone } from "../legacy/legacy_created_at.ts";
 import { runSnapshot } from "../snapshot/run_snapshot.ts";
 import { errorLine, logger } from "../logging/logging.ts";
@@ -196,10 +198,34 @@ async function prepare(
       watch: options.watchSnapshot,
     });
   }
-  const { table, version } = await withClient(options.legacyUrl, async (c) => ({
-    table: await inspectLegacyTable(c, config),
-    version: await serverVersion(c),
-  }));
+  const { publicationName } = config.replication;
+  const mapped = mappedColumnNames(config.legacyColumns);
+  const { table, version, unneeded } = await withClient(options.legacyUrl, async (c) => {
+    const table = await inspectLegacyTable(c, config);
+    return {
+      table,
+      version: await serverVersion(c),
+      unneeded: await serverVersion(c) >= COLUMN_LISTS_SINCE
+        ? await unneededPublishedColumns(c, publicationName, table, mapped)
+        : null,
+    };
+  });
+  if (unneeded === null) {
+    log.info(
+      "PostgreSQL {major} has no publication column lists: every column of {table} reaches this service, which keeps only the mapped ones",
+      { major: Math.floor(version / 10_000), table: table.name },
+    );
+  } else if (unneeded.length > 0) {
+    log.info(
+      "publication {publication} sends columns of {table} this service does not map ({columns}); to keep them on the legacy server: ALTER PUBLICATION {publication} SET TABLE {table} ({mapped})",
+      {
+        publication: publicationName,
+        table: table.name,
+        columns: unneeded,
+        mapped: mapped.join(", "),
+      },
+    );
+  }
   if (config.replication.slotFailover && version < FAILOVER_SLOTS_SINCE) {
     log.info(
       "the legacy server is PostgreSQL {major}, which keeps no slot over a failover: a failover of the legacy primary will need the lost-slot recovery, a new snapshot (docs/runbook.md, Slot lost); from 17 the slot can follow a standby",
