@@ -528,7 +528,8 @@ Deno.test("unchanged TOAST values never overwrite; sent values, null included, d
     [ivan.username, ivan.legacy_username, ivan.display_name, ivan.legacy_created_at],
     ["ivan", "ivan", "Ivan", "2015-05-05 05:05:05"],
   );
-  assert.equal(ivan.source_lsn, "0/200");
+  // Nothing new to mirror: the row is not written, so its LSN stays that of its last write.
+  assert.equal(ivan.source_lsn, "0/100");
 
   await apply(db, [upsert("1", "0/300", { username: undefined, displayName: null })]);
   assert.equal((await account(db, "1"))!.display_name, null);
@@ -731,6 +732,42 @@ Deno.test("updates that only mirror apply in place; one the database refuses sti
   // Replayed, the mirrors are skipped: the guard is part of the in-place update.
   const replay = await apply(db, [batch[0]!, batch[2]!]);
   assert.deepEqual(replay, counts({ skipped: 2 }));
+});
+
+Deno.test("a change that mirrors nothing new writes nothing; older replays are still refused", async () => {
+  await using db = await identityDatabase();
+  await apply(db, [upsert("1", "0/100", { displayName: "One" })]);
+  const version = async () =>
+    (await query<{ xmin: string }>(
+      db,
+      "select xmin::text from identity.accounts where legacy_id = '1'",
+    ))[0]!.xmin;
+  const written = await version();
+  // The legacy row changed in a column the service does not map: the mapped values come as stored.
+  assert.deepEqual(
+    await apply(db, [upsert("1", "0/200", { displayName: "One" })]),
+    counts({ mirrored: 1 }),
+  );
+  assert.equal(await version(), written, "the account row was written");
+  assert.equal((await account(db, "1"))!.source_lsn, "0/100");
+  // Replays from before are refused by the stored LSN, the identical one included.
+  assert.deepEqual(
+    await apply(db, [upsert("1", "0/50", { displayName: "Zero" })]),
+    counts({ skipped: 1 }),
+  );
+  assert.deepEqual(
+    await apply(db, [upsert("1", "0/100", { displayName: "One" })]),
+    counts({ skipped: 1 }),
+  );
+  assert.equal((await account(db, "1"))!.display_name, "One");
+  // What does change is written, as before.
+  assert.deepEqual(
+    await apply(db, [upsert("1", "0/300", { displayName: "Three" })]),
+    counts({ mirrored: 1 }),
+  );
+  assert.equal((await account(db, "1"))!.display_name, "Three");
+  assert.equal((await account(db, "1"))!.source_lsn, "0/300");
+  assert.notEqual(await version(), written);
 });
 
 Deno.test("a change the apply itself cannot read becomes a dead letter too", async () => {
