@@ -24,6 +24,18 @@ export const TRUNCATE_REFUSED =
   "a truncate of the legacy table never deletes accounts: check the legacy side, then resolve this dead letter by hand";
 
 /**
+ * Every statement of a batch finds its rows by key: a few thousand lookups in unique indexes. Left
+ * to its costs the planner hashes the whole accounts table for each batch instead (it does at a
+ * few hundred thousand accounts, with statistics or without), so a batch's cost would grow with
+ * the table. Hash and merge joins are off until the transaction ends.
+ */
+async function lookUpByKey(client: pg.ClientBase): Promise<void> {
+  await client.query(
+    "select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
+  );
+}
+
+/**
  * Applies `changes` (several source transactions, in commit order) inside the open transaction
  * on `client`. A change that fails becomes a dead letter and the rest still apply; a truncate
  * only ever becomes a dead letter. Throws only on failures that are not a change's fault (the
@@ -37,6 +49,7 @@ export async function applyChanges(
   const stats = emptyStats();
   if (changes.length === 0) return stats;
   await lockApply(client);
+  await lookUpByKey(client);
   const accountChanges = changes.filter((change): change is AccountChange =>
     change.kind !== "truncate"
   );

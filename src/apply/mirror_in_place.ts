@@ -11,6 +11,30 @@ import { isDataError } from "./isolate_poison.ts";
 import { escapeReportValue } from "./report_value.ts";
 
 /**
+ * Which stored accounts a change may mirror into: active, not past the change (the LSN guard; a
+ * transaction split over batches passes at its own LSN, `$9`), and still under the legacy
+ * username the change carries (otherwise it is a rename, the plan's business).
+ */
+const GUARD = `a.status = 'active'
+  and (a.source_lsn is null or a.source_lsn < u.source_lsn
+       or (a.source_lsn = u.source_lsn and u.source_lsn = $9::pg_lsn))
+  and (not u.sent_username or a.legacy_username is not distinct from u.legacy_username)`;
+
+/** The statement's eight columns of the changes `pick` reads. */
+function columnsOf(pick: <T>(value: (change: AccountChange) => T) => T[]): unknown[] {
+  return [
+    pick((c) => c.legacyId),
+    pick((c) => c.displayName ?? null),
+    pick((c) => c.displayName !== undefined),
+    pick((c) => c.createdAt ?? null),
+    pick((c) => c.createdAt !== undefined),
+    pick((c) => escapeReportValue(c.username)),
+    pick((c) => c.username !== undefined),
+    pick((c) => c.lsn),
+  ];
+}
+
+/**
  * Mirrors in place, inside the open transaction on `client`, the changes of `changes` it can;
  * returns their indexes. Only upserts whose legacy id appears once in `changes`, and that re-key
  * nothing, are tried (the order of several changes to one account is the plan's business). A change the statement cannot
@@ -39,53 +63,44 @@ export async function mirrorInPlace(
     tried.map((index) => value(changes[index]!));
   await client.query("savepoint mirror_in_place");
   try {
+    const { rows } = await client.query<{ legacy_id: string }>(
+      `update identity.accounts as a
+       set display_name = case when u.sent_display_name then u.display_name
+                               else a.display_name end,
+           legacy_created_at = case when u.sent_created_at then u.legacy_created_at
+                                    else a.legacy_created_at end,
+           source_lsn = u.source_lsn, updated_at = now()
+       from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[], $6::text[],
+                   $7::bool[], $8::pg_lsn[])
+         as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
+              legacy_username, sent_username, source_lsn)
+       where a.legacy_id = u.legacy_id and ${GUARD}
+         and ((u.sent_display_name and a.display_name is distinct from u.display_name)
+              or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at))
+       returning a.legacy_id`,
+      [...columnsOf(pick), continuing ?? null],
+    );
+    const applied = new Set(rows.map((row) => row.legacy_id));
     // A change whose mapped values equal the stored ones (most legacy updates touch columns the
     // service does not map) is applied without writing: its account's stored `source_lsn` still
     // refuses every older replay, since no change to the account lies between the two.
-    const { rows } = await client.query<{ legacy_id: string }>(
-      `with u as (
-         select * from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[],
-                              $6::text[], $7::bool[], $8::pg_lsn[])
+    const unwritten = tried.filter((index) => !applied.has(changes[index]!.legacyId));
+    if (unwritten.length > 0) {
+      const pickUnwritten = <T>(value: (change: AccountChange) => T) =>
+        unwritten.map((index) => value(changes[index]!));
+      const { rows: same } = await client.query<{ legacy_id: string }>(
+        `select a.legacy_id
+         from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[], $6::text[],
+                     $7::bool[], $8::pg_lsn[])
            as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
                 legacy_username, sent_username, source_lsn)
-       ),
-       guarded as (
-         select a.account_id, a.legacy_id, u.display_name, u.sent_display_name,
-                u.legacy_created_at, u.sent_created_at, u.source_lsn,
-                (u.sent_display_name and a.display_name is distinct from u.display_name)
-                  or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at)
-                  as differs
-         from identity.accounts a join u on a.legacy_id = u.legacy_id
-         where a.status = 'active'
-           and (a.source_lsn is null or a.source_lsn < u.source_lsn
-                or (a.source_lsn = u.source_lsn and u.source_lsn = $9::pg_lsn))
-           and (not u.sent_username or a.legacy_username is not distinct from u.legacy_username)
-       ),
-       written as (
-         update identity.accounts as a
-         set display_name = case when g.sent_display_name then g.display_name
-                                 else a.display_name end,
-             legacy_created_at = case when g.sent_created_at then g.legacy_created_at
-                                      else a.legacy_created_at end,
-             source_lsn = g.source_lsn, updated_at = now()
-         from guarded g
-         where a.account_id = g.account_id and g.differs
-       )
-       select legacy_id from guarded`,
-      [
-        pick((c) => c.legacyId),
-        pick((c) => c.displayName ?? null),
-        pick((c) => c.displayName !== undefined),
-        pick((c) => c.createdAt ?? null),
-        pick((c) => c.createdAt !== undefined),
-        pick((c) => escapeReportValue(c.username)),
-        pick((c) => c.username !== undefined),
-        pick((c) => c.lsn),
-        continuing ?? null,
-      ],
-    );
+         join identity.accounts a on a.legacy_id = u.legacy_id
+         where ${GUARD}`,
+        [...columnsOf(pickUnwritten), continuing ?? null],
+      );
+      for (const row of same) applied.add(row.legacy_id);
+    }
     await client.query("release savepoint mirror_in_place");
-    const applied = new Set(rows.map((row) => row.legacy_id));
     return new Set(tried.filter((index) => applied.has(changes[index]!.legacyId)));
   } catch (error) {
     if (!isDataError(error)) throw error;
