@@ -4,6 +4,7 @@
  * against the repository, deno.json, src/config.ts and the Prometheus and Grafana files.
  */
 import assert from "node:assert/strict";
+import { promtool } from "./promtool.ts";
 import { posix } from "node:path";
 import { parse } from "yaml";
 import { RETIRED_SETTINGS, SETTINGS } from "../src/config.ts";
@@ -216,20 +217,7 @@ Deno.test("compose.yaml agrees with the project", async (t) => {
   });
 
   await t.step("promtool accepts the Prometheus config and its rules", async () => {
-    let output: Deno.CommandOutput;
-    try {
-      output = await new Deno.Command("promtool", {
-        args: ["check", "config", prometheusConfig().path],
-        cwd: ROOT,
-      }).output();
-    } catch (error) {
-      throw new Error(
-        "Cannot run promtool: it is not installed; install Debian's `prometheus` package (.ci/run does)",
-        { cause: error },
-      );
-    }
-    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, text);
+    const text = await promtool(ROOT, "check", "config", prometheusConfig().path);
     assert.match(text, /SUCCESS: 1 rule files found/);
   });
 

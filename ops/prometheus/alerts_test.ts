@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
+import { promtool as runPromtool } from "../promtool.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 
-/** Runs promtool in this directory; a missing promtool fails the test, it never skips it. */
-async function promtool(...args: string[]): Promise<string> {
-  let output: Deno.CommandOutput;
-  try {
-    output = await new Deno.Command("promtool", { args, cwd: HERE }).output();
-  } catch (error) {
-    throw new Error(
-      "Cannot run promtool: it is not installed; install Debian's `prometheus` package (.ci/run does)",
-      { cause: error },
-    );
-  }
-  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 0, text);
-  return text;
-}
+/** Runs promtool in this directory. */
+const promtool = (...args: string[]) => runPromtool(HERE, ...args);
 
 Deno.test("promtool accepts the alert rules", async () => {
   assert.match(await promtool("check", "rules", "alerts.yaml"), /SUCCESS: 10 rules found/);
