@@ -15,7 +15,7 @@ import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_us
 import pg from "../src/db/pg.ts";
 import { peakResidentKb } from "./peak_rss.ts";
 import { cpuSeconds } from "./process_cpu.ts";
-import { taskV8Flags } from "./snapshot_process.ts";
+import { taskV8Flags } from "./project_task.ts";
 import { startTestServer } from "../tests/support/test_server.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
