@@ -57,16 +57,3 @@ export function childPids(pid: number): number[] {
 export function reapedChildrenCpu(): number {
   return processCpu("self")!.reaped;
 }
-
-/**
- * User + system CPU seconds of every live process whose command line matches, so far. Processes
- * that have exited are not counted: sample before they end.
- */
-export function cpuSeconds(matches: (commandLine: string) => boolean): number {
-  let seconds = 0;
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || !matches(commandLine(Number(entry.name)))) continue;
-    seconds += processCpu(Number(entry.name))?.own ?? 0;
-  }
-  return seconds;
-}
