@@ -66,11 +66,17 @@ for (let run = 1; run <= runs; run++) {
   await vacuum(fixture, "both");
 
   await createRawSlot(servers.legacy.url);
+  const generating = performance.now();
   mixCounts = await runMix(legacy, { changes: rows, seed: MIX_SEED });
   await commitMarker(legacy, `mix ${run}`);
+  console.log(
+    `  mix: ${totalChanges(mixCounts).toLocaleString("en")} changes committed in ${
+      ((performance.now() - generating) / 1_000).toFixed(1)
+    } s`,
+  );
   mixes.push(await applyAfterTheFact(fixture, `mix ${run}`, totalChanges(mixCounts)));
   await dropRawSlot(servers.legacy.url);
-  console.log(`  mix: ${sideTimes(mixes.at(-1)!)}`);
+  console.log(`  mix applied: ${sideTimes(mixes.at(-1)!)}`);
 
   steady.native.push(await steadyNative(fixture, run));
   steady.daemon.push(await steadyDaemon(fixture, run));
