@@ -41,7 +41,7 @@ for (const rows of sizes) {
     await insertLegacyUsers(client, { rows });
     await client.query("vacuum analyze users");
     await client.end();
-    const run = await runSnapshotProcess(server.url, {
+    const run = await runSnapshotProcess({ legacyUrl: server.url, identityUrl: server.url }, {
       ...(values.workers ? { SNAPSHOT_WORKERS: values.workers } : {}),
     });
     runs.push({ rows, seconds: run.seconds, peakRssMb: run.peakRssMb });

@@ -1,122 +1,177 @@
 /**
- * `deno task bench:snapshot --rows N`: the snapshot against what PostgreSQL
- * itself does with the same rows, in one run on a fresh embedded server.
+ * `deno task bench:snapshot [--rows N] [--runs R]`: the initial load of N legacy rows, against
+ * what PostgreSQL itself does with the same rows, R times each on fresh targets. The legacy table
+ * is on one PostgreSQL 18 server, the targets on a second one.
  *
- * 1. The in-database ceiling: one `INSERT … SELECT` into an unindexed copy of
- *    the accounts table (the lower-cased name when it has the right shape, the
- *    oldest account winning by `row_number()`, a plain fallback and a random ID
- *    for the rest), then the unique indexes built.
- * 2. The real snapshot (`deno task snapshot`, a separate process) into empty
- *    identity tables, with its peak RSS read from the kernel.
+ * 1. The in-database ceiling: one `INSERT … SELECT` inside the legacy server (see
+ *    `in_database_ceiling.ts`).
+ * 2. The native peer: `CREATE SUBSCRIPTION … WITH (copy_data = true)` into an indexed copy of the
+ *    table, timed until every table of it is ready.
+ * 3. The snapshot (`deno task snapshot`, a process of its own) into an empty identity database,
+ *    with its peak RSS and CPU.
  *
- * Prints both rates, their ratio and the peak RSS, then one JSON line.
+ * Prints each side's median time and spread, CPU per row on each server and in the snapshot's
+ * process, the speed ratios of the medians, then one JSON line.
  */
 import { parseArgs } from "node:util";
-import { createLegacyUsersTable, insertLegacyUsers } from "../src/demo/legacy_users.ts";
-import pg from "../src/db/pg.ts";
+import { withClient } from "../src/db/sessions.ts";
+import { DEFAULT_RUNS, positiveInteger } from "./bench_args.ts";
+import {
+  type BenchServers,
+  connect,
+  dropReplication,
+  IDENTITY_DATABASE,
+  NATIVE_DATABASE,
+  recreateDatabase,
+  startBenchServers,
+} from "./bench_servers.ts";
+import { dropCeiling, migrateInDatabase, prepareCeiling } from "./in_database_ceiling.ts";
+import { prepareLegacyUsers } from "./legacy_source.ts";
+import {
+  createNativePublication,
+  createNativeUsers,
+  dropSubscription,
+  subscribe,
+  subscriptionReady,
+  verifyNativeCopy,
+} from "./native_peer.ts";
+import {
+  kindsLine,
+  sideJson,
+  sideLine,
+  type SideRun,
+  speedRatio,
+  summariseSide,
+} from "./side_summary.ts";
 import { runSnapshotProcess } from "./snapshot_process.ts";
-import { startTestServer } from "../tests/support/test_server.ts";
+import { timeWindow } from "./timed_window.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     rows: { type: "string", default: "1000000" },
+    runs: { type: "string", default: DEFAULT_RUNS },
     workers: { type: "string" },
     "range-size": { type: "string", default: "50000" },
   },
 });
-const rows = Number(values.rows);
-if (!Number.isInteger(rows) || rows < 1) {
-  throw new RangeError(
-    `Cannot run the benchmark: --rows "${values.rows}" is not a positive integer`,
-  );
-}
+const rows = positiveInteger("rows", values.rows);
+const runs = positiveInteger("runs", values.runs);
+const snapshotEnv = {
+  SNAPSHOT_RANGE_SIZE: String(positiveInteger("range-size", values["range-size"])),
+  ...(values.workers
+    ? { SNAPSHOT_WORKERS: String(positiveInteger("workers", values.workers)) }
+    : {}),
+};
 
-const server = await startTestServer(18);
+await using servers = await startBenchServers();
+const legacy = await connect(servers.legacy.url);
 try {
-  const client = new pg.Client({ connectionString: server.url });
-  await client.connect();
-  say(`generating ${rows.toLocaleString("en")} legacy users…`);
-  await createLegacyUsersTable(client);
-  await insertLegacyUsers(client, { rows });
-  await client.query("vacuum analyze users");
-
-  const ceiling = await inDatabaseMigration(client, rows);
-  say(
-    `in-database INSERT … SELECT + index build: ${ceiling.seconds.toFixed(2)} s, ${
-      rate(rows, ceiling.seconds)
-    } rows/s`,
+  console.log(`generating ${rows.toLocaleString("en")} legacy users…`);
+  await prepareLegacyUsers(legacy, rows);
+  const sides = { ceiling: [] as SideRun[], native: [] as SideRun[], snapshot: [] as SideRun[] };
+  let workers = 0;
+  for (let run = 1; run <= runs; run++) {
+    await resetTargets(servers);
+    sides.ceiling.push(await ceilingRun());
+    sides.native.push(await nativeRun(servers));
+    const snapshot = await snapshotRun(servers);
+    workers = snapshot.workers;
+    sides.snapshot.push(snapshot);
+    console.log(
+      `run ${run}/${runs}: in-database ${sides.ceiling.at(-1)!.seconds.toFixed(2)} s, native ${
+        sides.native.at(-1)!.seconds.toFixed(2)
+      } s, snapshot ${snapshot.seconds.toFixed(2)} s`,
+    );
+  }
+  const ceiling = summariseSide(sides.ceiling);
+  const native = summariseSide(sides.native);
+  const snapshot = summariseSide(sides.snapshot);
+  console.log(
+    `initial load of ${rows.toLocaleString("en")} rows, median of ${runs} runs (min–max), rows/s:`,
   );
-  await client.end();
-
-  const snapshot = await runSnapshotProcess(server.url, {
-    SNAPSHOT_RANGE_SIZE: values["range-size"]!,
-    ...(values.workers ? { SNAPSHOT_WORKERS: values.workers } : {}),
-  });
-  say(
-    `snapshot (${snapshot.summary.workers} workers): ${snapshot.seconds.toFixed(2)} s, ${
-      rate(rows, snapshot.seconds)
-    } rows/s, peak RSS ${snapshot.peakRssMb ?? "?"} MB`,
+  console.log(sideLine("in-database ceiling", ceiling, "row"));
+  console.log(sideLine("native subscription", native, "row"));
+  console.log(sideLine(`snapshot (${workers} workers)`, snapshot, "row"));
+  const ratios = {
+    snapshot_vs_native: speedRatio(snapshot, native),
+    snapshot_vs_ceiling: speedRatio(snapshot, ceiling),
+    native_vs_ceiling: speedRatio(native, ceiling),
+  };
+  console.log(
+    `  speed ratios of the medians (above 1: faster): snapshot / native ${ratios.snapshot_vs_native}, snapshot / in-database ${ratios.snapshot_vs_ceiling} (target ≥ 0.70), native / in-database ${ratios.native_vs_ceiling}`,
   );
-  const ratio = ceiling.seconds / snapshot.seconds;
-  say(`ratio snapshot / in-database: ${ratio.toFixed(2)} (target ≥ 0.70)`);
+  console.log(kindsLine("in-database", ceiling));
+  console.log(kindsLine("native", native));
+  console.log(kindsLine("snapshot", snapshot));
   console.log(JSON.stringify({
     bench: "snapshot",
+    date: new Date().toISOString(),
     rows,
-    in_database_seconds: round(ceiling.seconds),
-    in_database_rows_per_second: Math.round(rows / ceiling.seconds),
-    snapshot_seconds: round(snapshot.seconds),
-    snapshot_rows_per_second: Math.round(rows / snapshot.seconds),
-    ratio: round(ratio),
-    snapshot_peak_rss_mb: snapshot.peakRssMb,
-    workers: snapshot.summary.workers,
-    fallbacks: snapshot.summary.fallbacks,
+    runs,
+    workers,
+    in_database: sideJson(ceiling),
+    native: sideJson(native),
+    snapshot: sideJson(snapshot),
+    speed_ratios: ratios,
   }));
 } finally {
-  await server.stop();
+  await legacy.end();
 }
 
-/** The hand-written SQL migration a DBA would write, timed. */
-async function inDatabaseMigration(client: pg.Client, rows: number): Promise<{ seconds: number }> {
-  await client.query("drop table if exists bench_accounts");
-  await client.query(`create table bench_accounts (
-    account_id bigint generated always as identity, legacy_id text, public_id text,
-    username text collate "C", username_source text, display_name text,
-    legacy_created_at timestamptz, created_at timestamptz default now())`);
-  await client.query("checkpoint");
-  const started = performance.now();
-  await client.query(`
-    insert into bench_accounts (legacy_id, public_id, username, username_source, display_name,
-                                legacy_created_at)
-    select id::text, substr(md5(random()::text), 1, 16),
-           case when shaped and claim_rank = 1 then name else 'user_' || id end,
-           case when shaped and claim_rank = 1 then 'exact' else 'generated' end,
-           display_name, created_at
-    from (
-      select u.*, lower(u.username) as name,
-             coalesce(lower(u.username) ~ '^[a-z0-9]+([._][a-z0-9]+)*$'
-                      and char_length(u.username) between 3 and 30, false) as shaped,
-             row_number() over (partition by lower(u.username) order by u.created_at, u.id)
-               as claim_rank
-      from users u) ranked`);
-  await client.query("create unique index on bench_accounts (username)");
-  await client.query("create unique index on bench_accounts (legacy_id)");
-  await client.query("create unique index on bench_accounts (public_id)");
-  const seconds = (performance.now() - started) / 1_000;
-  const { rows: counted } = await client.query("select count(*)::int as n from bench_accounts");
-  if (counted[0].n !== rows) throw new Error(`in-database migration wrote ${counted[0].n} rows`);
-  await client.query("drop table bench_accounts");
-  return { seconds };
+/** Empty identity and native databases; no slot or publication left on the legacy server. */
+async function resetTargets(servers: BenchServers): Promise<void> {
+  await withClient(servers.target.url, async (client) => {
+    const { rows } = await client.query("select 1 from pg_database where datname = $1", [
+      NATIVE_DATABASE,
+    ]);
+    if (rows.length > 0) await withClient(servers.nativeUrl, dropSubscription);
+  });
+  await recreateDatabase(servers.target.url, NATIVE_DATABASE);
+  await recreateDatabase(servers.target.url, IDENTITY_DATABASE);
+  await dropReplication(servers.legacy.url);
+  await createNativePublication(legacy);
 }
 
-function rate(rows: number, seconds: number): string {
-  return Math.round(rows / seconds).toLocaleString("en");
+async function ceilingRun(): Promise<SideRun> {
+  await prepareCeiling(legacy);
+  const window = await timeWindow(servers, () => migrateInDatabase(legacy));
+  await dropCeiling(legacy, rows);
+  return { ...window, changes: rows, processCpu: null };
 }
 
-function round(value: number): number {
-  return Number(value.toFixed(3));
+async function nativeRun(servers: BenchServers): Promise<SideRun> {
+  const native = await connect(servers.nativeUrl);
+  try {
+    await createNativeUsers(native);
+    const window = await timeWindow(servers, async () => {
+      await subscribe(native, servers.legacy.url, { copyData: true, enabled: true });
+      while (!(await subscriptionReady(native))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+    await verifyNativeCopy(legacy, native);
+    await dropSubscription(native);
+    return { ...window, changes: rows, processCpu: null };
+  } finally {
+    await native.end();
+  }
 }
 
-function say(line: string): void {
-  console.log(line);
+async function snapshotRun(servers: BenchServers): Promise<SideRun & { workers: number }> {
+  const window = await timeWindow(
+    servers,
+    () =>
+      runSnapshotProcess(
+        { legacyUrl: servers.legacy.url, identityUrl: servers.identityUrl },
+        snapshotEnv,
+      ),
+  );
+  return {
+    ...window,
+    changes: rows,
+    processCpu: window.value.cpuSeconds,
+    peakRssMb: window.value.peakRssMb,
+    workers: window.value.summary.workers,
+  };
 }
