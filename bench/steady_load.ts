@@ -35,17 +35,22 @@ export async function steadyLoad(
 ): Promise<SteadyLag> {
   const [writer, reader] = await Promise.all([connect(urls.legacy), connect(urls.target)]);
   const committed = new Map<number, { at: number; mirrored: number }>();
+  // Ticks go on from the target's marker (an earlier phase's, once it has caught up with it).
+  const tickOf = async () =>
+    Number(/^tick (\d+)$/.exec(await readMarker(reader, target) ?? "")?.[1] ?? 0);
+  const base = await tickOf();
   const lags: { ms: number; weight: number }[] = [];
-  let lastTick = 0;
+  let lastTick = base;
   let writing = true;
   let failed: { error: unknown } | undefined;
   let ended = false;
   options.ended?.then(() => ended = true, () => ended = true);
   const poll = (async () => {
-    let seen = 0;
+    let seen = base;
     while (!failed && (writing || seen < lastTick)) {
       if (ended) throw new Error(`Cannot measure the steady lag on ${target}: its applier ended`);
-      const tick = Number(/^tick (\d+)$/.exec(await readMarker(reader, target) ?? "")?.[1] ?? 0);
+      // A tick the writer has not yet seen committed is counted at the next look.
+      const tick = Math.min(await tickOf(), lastTick);
       const now = performance.now();
       for (let t = seen + 1; t <= tick; t++) {
         const transaction = committed.get(t)!;

@@ -64,12 +64,15 @@ Deno.test("a mapped column's type changed under the daemon stops it, naming the 
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, 50);
   const daemon = await streamingDaemon(db);
+  const alter = "alter table users alter column created_at type timestamp without time zone";
+  if (await serverMajor(db.url) >= 15) {
+    // With the publication's column list PostgreSQL itself refuses to change a published
+    // column's type: the legacy side must publish the whole row first.
+    await assert.rejects(sql(db, alter), /cannot alter type of a column used by a publication/);
+    await sql(db, `alter publication ${db.name} set table users`);
+  }
 
-  await sql(
-    db,
-    "alter table users alter column created_at type timestamp without time zone",
-    "update users set display_name = 'after the change' where id = 1",
-  );
+  await sql(db, alter, "update users set display_name = 'after the change' where id = 1");
 
   await assertStops(
     daemon,
