@@ -41,7 +41,12 @@ export interface Claims {
   lookalikes: Set<string>;
 }
 
-/** Looks up `lookup` in one query. */
+/**
+ * Looks up `lookup` in one query. The look-alike search reads each skeleton's accounts through
+ * its index (`offset 0` keeps it one lookup per skeleton): joined whole, the planner took
+ * `<> all(…)` over a slice's accounts for a filter that leaves almost nothing, and compared every
+ * skeleton with every account.
+ */
 export async function readNameClaims(
   client: pg.ClientBase,
   lookup: ClaimsLookup,
@@ -67,9 +72,10 @@ export async function readNameClaims(
              from generate_series(1, $3)) as account_ids,
        cardinality($4::timestamptz[]) as created_ats,
        array(select k from unnest($5::text[]) as k
-             where exists (select 1 from identity.accounts a
-                           where a.username_skeleton = k and a.status = 'active'
-                             and a.account_id <> all($6::bigint[]))) as lookalikes`,
+             where exists (select 1 from (select a.account_id from identity.accounts a
+                                          where a.username_skeleton = k and a.status = 'active'
+                                          offset 0) as same
+                           where same.account_id <> all($6::bigint[]))) as lookalikes`,
     [
       lookup.names,
       lookup.publicIds ?? [],
