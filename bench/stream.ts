@@ -90,12 +90,14 @@ for (let run = 1; run <= runs; run++) {
 const burst = report(
   `burst: ${rows.toLocaleString("en")} updates in one transaction`,
   bursts,
+  1.5,
 );
 const mix = report(
   `production mix: ${totalChanges(mixCounts!).toLocaleString("en")} changes in ${
     mixCounts!.transactions.toLocaleString("en")
   } transactions (${describeMix(mixCounts!)})`,
   mixes,
+  2,
 );
 const lag = {
   native: {
@@ -116,7 +118,7 @@ for (const side of ["native", "daemon"] as const) {
   console.log(
     `  ${side.padEnd(20)} p50 ${formatSpread(lag[side].p50_ms, "ms", 0)}, p99 ${
       formatSpread(lag[side].p99_ms, "ms", 0)
-    }${side === "daemon" ? " (target p99 ≤ 500 ms)" : ""}`,
+    }${side === "daemon" ? " (target p99 ≤ 250 ms)" : ""}`,
   );
 }
 console.log(JSON.stringify({
@@ -130,7 +132,11 @@ console.log(JSON.stringify({
 }));
 
 /** Prints the three sides of `runs` with their ratios; returns them as JSON fields. */
-function report(title: string, runs: AppliedAfter[]): Record<string, unknown> {
+function report(
+  title: string,
+  runs: AppliedAfter[],
+  target: number,
+): Record<string, unknown> {
   const raw = summariseSide(runs.map((run) => run.raw));
   const native = summariseSide(runs.map((run) => run.native));
   const daemon = summariseSide(runs.map((run) => run.daemon));
@@ -144,7 +150,7 @@ function report(title: string, runs: AppliedAfter[]): Record<string, unknown> {
     native_vs_raw_decode: speedRatio(native, raw),
   };
   console.log(
-    `  speed ratios of the medians (above 1: faster): daemon / native ${ratios.daemon_vs_native}, daemon / raw decode ${ratios.daemon_vs_raw_decode} (target ≥ 0.50), native / raw decode ${ratios.native_vs_raw_decode}`,
+    `  speed ratios of the medians (above 1: faster): daemon / native ${ratios.daemon_vs_native} (target ≥ ${target}), daemon / raw decode ${ratios.daemon_vs_raw_decode}, native / raw decode ${ratios.native_vs_raw_decode}`,
   );
   console.log(kindsLine("raw decode", raw));
   console.log(kindsLine("native", native));
