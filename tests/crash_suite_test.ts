@@ -57,34 +57,41 @@ function startLoad(db: TestDatabase, random: () => number) {
   const done = withClient(db.url, async (client) => {
     for (let round = 1; !stopped; round++) {
       const pick = random();
-      if (pick < 0.6) {
-        const result = await changeLegacyUsers(client, {
-          renames: 3,
-          deletes: 1,
-          inserts: 3,
-          firstNewId: nextId,
-          seed: round,
-        });
-        nextId += 3;
-        changes += result.renamed + result.deleted + result.inserted;
-      } else if (pick < 0.8) {
-        // New users asking for names that others have (in another case): contested.
-        const { rowCount } = await client.query(
-          `insert into users (id, username, created_at)
+      try {
+        if (pick < 0.6) {
+          const result = await changeLegacyUsers(client, {
+            renames: 3,
+            deletes: 1,
+            inserts: 3,
+            firstNewId: nextId,
+            seed: round,
+          });
+          nextId += 3;
+          changes += result.renamed + result.deleted + result.inserted;
+        } else if (pick < 0.8) {
+          // New users asking for names that others have (in another case): contested.
+          const { rowCount } = await client.query(
+            `insert into users (id, username, created_at)
            select $1 + row_number() over () - 1, upper(username), now() - interval '1 day'
            from (select username from users where username is not null
                  order by hashint4(id::int # $2) limit 2) taken`,
-          [nextId, round],
-        );
-        nextId += 2;
-        changes += rowCount ?? 0;
-      } else {
-        const { rowCount } = await client.query(
-          `update users set display_name = 'load ' || $1
+            [nextId, round],
+          );
+          nextId += 2;
+          changes += rowCount ?? 0;
+        } else {
+          const { rowCount } = await client.query(
+            `update users set display_name = 'load ' || $1
            where id in (select id from users order by hashint4(id::int # $1) limit 5)`,
-          [round],
-        );
-        changes += rowCount ?? 0;
+            [round],
+          );
+          changes += rowCount ?? 0;
+        }
+      } catch (error) {
+        // A legacy application retries a deadlock victim; the daemon never writes the legacy
+        // table, so what it is measured on is unchanged. Seen once in many runs, said when it is.
+        if ((error as { code?: string }).code !== "40P01") throw error;
+        console.error(`load round ${round}: deadlock victim, rolled back and not counted`);
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
