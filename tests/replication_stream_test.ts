@@ -596,7 +596,9 @@ Deno.test("a 200,000-row transaction streams through the handler with bounded me
   await waitFor("the big transaction", () => commits.length === 1, 18_000);
 
   assert.equal(changesBeforeCommit, rows);
-  assert.ok(peak < 32 * 1024 * 1024, `peak ${Math.round(peak / 1024 / 1024)} MB over baseline`);
+  // Heap and external memory sampled between collections: garbage not yet collected counts too
+  // (33 MB was seen once at the old bound of 32). Buffering the transaction would hold its 110 MB.
+  assert.ok(peak < 48 * 1024 * 1024, `peak ${Math.round(peak / 1024 / 1024)} MB over baseline`);
   await running.stream.stop();
 });
 
