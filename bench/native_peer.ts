@@ -10,6 +10,14 @@
  * public ID, a column no change touches.
  */
 import { insertLegacyUsers } from "../src/demo/legacy_users.ts";
+import { withClient } from "../src/db/sessions.ts";
+import {
+  type BenchServers,
+  dropReplication,
+  IDENTITY_DATABASE,
+  NATIVE_DATABASE,
+  recreateDatabase,
+} from "./bench_servers.ts";
 import type pg from "../src/db/pg.ts";
 import { LEGACY_COLUMNS } from "./legacy_source.ts";
 
@@ -85,6 +93,22 @@ export async function disableSubscription(client: pg.ClientBase): Promise<void> 
       [NATIVE_SUBSCRIPTION],
     )).rows.length > 0;
   while (await running()) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * Empty identity and native databases, and no slot or publication left on the legacy server:
+ * the subscription, if its database exists, is dropped first, with its slot.
+ */
+export async function resetTargets(servers: BenchServers): Promise<void> {
+  await withClient(servers.target.url, async (client) => {
+    const { rows } = await client.query("select 1 from pg_database where datname = $1", [
+      NATIVE_DATABASE,
+    ]);
+    if (rows.length > 0) await withClient(servers.nativeUrl, dropSubscription);
+  });
+  await recreateDatabase(servers.target.url, NATIVE_DATABASE);
+  await recreateDatabase(servers.target.url, IDENTITY_DATABASE);
+  await dropReplication(servers.legacy.url);
 }
 
 /** Drops the subscription if there is one, and its slot on the legacy server. */

@@ -14,23 +14,15 @@
  * process, the speed ratios of the medians, then one JSON line.
  */
 import { parseArgs } from "node:util";
-import { withClient } from "../src/db/sessions.ts";
 import { DEFAULT_RUNS, positiveInteger } from "./bench_args.ts";
-import {
-  type BenchServers,
-  connect,
-  dropReplication,
-  IDENTITY_DATABASE,
-  NATIVE_DATABASE,
-  recreateDatabase,
-  startBenchServers,
-} from "./bench_servers.ts";
+import { type BenchServers, connect, startBenchServers } from "./bench_servers.ts";
 import { dropCeiling, migrateInDatabase, prepareCeiling } from "./in_database_ceiling.ts";
 import { prepareLegacyUsers } from "./legacy_source.ts";
 import {
   createNativePublication,
   createNativeUsers,
   dropSubscription,
+  resetTargets,
   subscribe,
   subscriptionReady,
   verifyNativeCopy,
@@ -73,6 +65,7 @@ try {
   let workers = 0;
   for (let run = 1; run <= runs; run++) {
     await resetTargets(servers);
+    await createNativePublication(legacy);
     sides.ceiling.push(await ceilingRun());
     sides.native.push(await nativeRun(servers));
     const snapshot = await snapshotRun(servers);
@@ -117,20 +110,6 @@ try {
   }));
 } finally {
   await legacy.end();
-}
-
-/** Empty identity and native databases; no slot or publication left on the legacy server. */
-async function resetTargets(servers: BenchServers): Promise<void> {
-  await withClient(servers.target.url, async (client) => {
-    const { rows } = await client.query("select 1 from pg_database where datname = $1", [
-      NATIVE_DATABASE,
-    ]);
-    if (rows.length > 0) await withClient(servers.nativeUrl, dropSubscription);
-  });
-  await recreateDatabase(servers.target.url, NATIVE_DATABASE);
-  await recreateDatabase(servers.target.url, IDENTITY_DATABASE);
-  await dropReplication(servers.legacy.url);
-  await createNativePublication(legacy);
 }
 
 async function ceilingRun(): Promise<SideRun> {

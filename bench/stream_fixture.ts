@@ -5,22 +5,14 @@
  * Everything committed on the legacy server from here on is for both sides to apply.
  */
 import type pg from "../src/db/pg.ts";
-import { withClient } from "../src/db/sessions.ts";
-import {
-  type BenchServers,
-  connect,
-  dropReplication,
-  IDENTITY_DATABASE,
-  NATIVE_DATABASE,
-  recreateDatabase,
-} from "./bench_servers.ts";
+import { type BenchServers, connect } from "./bench_servers.ts";
 import { startDaemon } from "./daemon_process.ts";
 import { prepareLegacyUsers } from "./legacy_source.ts";
 import { commitMarker, waitForMarker } from "./marker.ts";
 import {
   createNativePublication,
   createNativeUsers,
-  dropSubscription,
+  resetTargets,
   subscribe,
 } from "./native_peer.ts";
 import { createMixProcedure } from "./production_mix.ts";
@@ -40,15 +32,7 @@ export async function prepareStreamRun(
   servers: BenchServers,
   rows: number,
 ): Promise<StreamFixture> {
-  await withClient(servers.target.url, async (client) => {
-    const { rows } = await client.query("select 1 from pg_database where datname = $1", [
-      NATIVE_DATABASE,
-    ]);
-    if (rows.length > 0) await withClient(servers.nativeUrl, dropSubscription);
-  });
-  await recreateDatabase(servers.target.url, NATIVE_DATABASE);
-  await recreateDatabase(servers.target.url, IDENTITY_DATABASE);
-  await dropReplication(servers.legacy.url);
+  await resetTargets(servers);
 
   const legacy = await connect(servers.legacy.url);
   const native = await connect(servers.nativeUrl);

@@ -202,10 +202,11 @@ async function prepare(
   const mapped = mappedColumnNames(config.legacyColumns);
   const { table, version, unneeded } = await withClient(options.legacyUrl, async (c) => {
     const table = await inspectLegacyTable(c, config);
+    const version = await serverVersion(c);
     return {
       table,
-      version: await serverVersion(c),
-      unneeded: await serverVersion(c) >= COLUMN_LISTS_SINCE
+      version,
+      unneeded: version >= COLUMN_LISTS_SINCE
         ? await unneededPublishedColumns(c, publicationName, table, mapped)
         : null,
     };
