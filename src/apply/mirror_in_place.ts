@@ -63,45 +63,45 @@ export async function mirrorInPlace(
     tried.map((index) => value(changes[index]!));
   await client.query("savepoint mirror_in_place");
   try {
-    const { rows } = await client.query<{ legacy_id: string }>(
-      `update identity.accounts as a
-       set display_name = case when u.sent_display_name then u.display_name
-                               else a.display_name end,
-           legacy_created_at = case when u.sent_created_at then u.legacy_created_at
-                                    else a.legacy_created_at end,
-           source_lsn = u.source_lsn, updated_at = now()
-       from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[], $6::text[],
-                   $7::bool[], $8::pg_lsn[])
-         as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
-              legacy_username, sent_username, source_lsn)
-       where a.legacy_id = u.legacy_id and ${GUARD}
-         and ((u.sent_display_name and a.display_name is distinct from u.display_name)
-              or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at))
-       returning a.legacy_id`,
-      [...columnsOf(pick), continuing ?? null],
-    );
-    const applied = new Set(rows.map((row) => row.legacy_id));
+    // One probe per change: each is joined to its account once, judged there, and only the ones
+    // whose mapped values differ are written (found again by their row's address, not the index).
     // A change whose mapped values equal the stored ones (most legacy updates touch columns the
     // service does not map) is applied without writing: its account's stored `source_lsn` still
-    // refuses every older replay, since no change to the account lies between the two.
-    const unwritten = tried.filter((index) => !applied.has(changes[index]!.legacyId));
-    if (unwritten.length > 0) {
-      const pickUnwritten = <T>(value: (change: AccountChange) => T) =>
-        unwritten.map((index) => value(changes[index]!));
-      const { rows: same } = await client.query<{ legacy_id: string }>(
-        `select a.legacy_id
-         from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[], $6::text[],
-                     $7::bool[], $8::pg_lsn[])
+    // refuses every older replay, since no change to the account lies between the two. What
+    // comes back is what the statement left to the plan: few rows, or none. (`not in` is a hashed
+    // subplan: hash joins are off in the apply, and an anti-join would loop over `written`.)
+    const { rows } = await client.query<{ legacy_id: string }>(
+      `with u as materialized (
+         select u.*, a.ctid as row_address, (${GUARD}) as passes,
+                (u.sent_display_name and a.display_name is distinct from u.display_name)
+                or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at)
+                  as differs
+         from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[],
+                     $6::text[], $7::bool[], $8::pg_lsn[])
            as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
                 legacy_username, sent_username, source_lsn)
-         join identity.accounts a on a.legacy_id = u.legacy_id
-         where ${GUARD}`,
-        [...columnsOf(pickUnwritten), continuing ?? null],
-      );
-      for (const row of same) applied.add(row.legacy_id);
-    }
+         left join identity.accounts a on a.legacy_id = u.legacy_id
+       ),
+       written as (
+         update identity.accounts as a
+         set display_name = case when u.sent_display_name then u.display_name
+                                 else a.display_name end,
+             legacy_created_at = case when u.sent_created_at then u.legacy_created_at
+                                      else a.legacy_created_at end,
+             source_lsn = u.source_lsn, updated_at = now()
+         from u
+         where u.passes and u.differs and a.ctid = u.row_address and a.legacy_id = u.legacy_id
+           and ${GUARD}
+         returning a.legacy_id
+       )
+       select u.legacy_id from u
+       where not coalesce(u.passes, false)
+          or (u.differs and u.legacy_id not in (select w.legacy_id from written w))`,
+      [...columnsOf(pick), continuing ?? null],
+    );
     await client.query("release savepoint mirror_in_place");
-    return new Set(tried.filter((index) => applied.has(changes[index]!.legacyId)));
+    const left = new Set(rows.map((row) => row.legacy_id));
+    return new Set(tried.filter((index) => !left.has(changes[index]!.legacyId)));
   } catch (error) {
     if (!isDataError(error)) throw error;
     await client.query("rollback to savepoint mirror_in_place");
