@@ -66,6 +66,11 @@ export interface Config {
     /** Milliseconds a batch waits for more source transactions before it commits. */
     batchMs: number;
     /**
+     * Identity connections that apply a large batch's in-place updates side by side, the
+     * daemon's own included (1: no parallel apply).
+     */
+    applyConnections: number;
+    /**
      * Milliseconds between the stream's unprompted status updates to the legacy server (they
      * repeat the acknowledged position and keep a busy stream's connection alive).
      */
@@ -155,6 +160,7 @@ export const SETTINGS = {
   heartbeatSeconds: { env: "HEARTBEAT_SECONDS", flag: "heartbeat-seconds" },
   batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
+  applyConnections: { env: "SYNC_APPLY_CONNECTIONS", flag: "apply-connections" },
   statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
   standbyTakeoverSeconds: { env: "STANDBY_TAKEOVER_SECONDS", flag: "standby-takeover-seconds" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
@@ -337,6 +343,7 @@ const SCHEMAS = {
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(100, 1, 60_000),
+  applyConnections: integer(2, 1, 64),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: trueOrFalse(false),
@@ -461,6 +468,7 @@ export function parseConfig(sources: ConfigSources): Config {
       heartbeatSeconds: value("heartbeatSeconds"),
       batchChanges: value("batchChanges"),
       batchMs: value("batchMs"),
+      applyConnections: value("applyConnections"),
       statusMs: value("statusMs"),
       standbyTakeoverSeconds: value("standbyTakeoverSeconds"),
     },

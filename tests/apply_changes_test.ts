@@ -8,6 +8,7 @@ import {
   type LegacyChange,
 } from "../src/apply/apply_changes.ts";
 import { emptyStats } from "../src/apply/apply_options.ts";
+import { PARTITION_MIN_CHANGES } from "../src/apply/mirror_in_place.ts";
 import { tombstoneUsername } from "../src/apply/tombstone_username.ts";
 import { listDeadLetters } from "../src/apply/dead_letters.ts";
 import { retryDeadLetters } from "../src/apply/retry_dead_letters.ts";
@@ -1114,4 +1115,67 @@ Deno.test("an account's report rows follow it to its new key", async () => {
 
   assert.deepEqual(await reports(db, "2"), []);
   assert.deepEqual((await reports(db, "9")).map((r) => r.decision), ["fallback"]);
+});
+
+Deno.test("a large batch's in-place updates are shared among partitions; a replay after a partial commit is exact", async (t) => {
+  await using db = await identityDatabase();
+  const ids = Array.from({ length: PARTITION_MIN_CHANGES }, (_, i) => String(i + 1));
+  await apply(db, ids.map((id) => upsert(id, "0/100")));
+  const batch = ids.map((id) => upsert(id, "0/200", { displayName: `Name ${id}` }));
+  /**
+   * Applies `batch` with one partition, committed first as the daemon does; `commit` false then
+   * rolls back the daemon's own transaction, as a crash between the two commits would.
+   */
+  const applyShared = (commit: boolean) =>
+    withClient(db.url, (partition) =>
+      withClient(db.url, async (client) => {
+        await client.query("begin");
+        await partition.query("begin");
+        const stats = await applyChanges(client, batch, options({ partitions: [partition] }));
+        await partition.query("commit");
+        await client.query(commit ? "commit" : "rollback");
+        return { stats };
+      }));
+  const versions = async () =>
+    new Map(
+      (await query<{ legacy_id: string; xmin: string }>(
+        db,
+        "select legacy_id, xmin::text from identity.accounts",
+      )).map((row) => [row.legacy_id, row.xmin]),
+    );
+
+  await t.step(
+    "each connection writes a share, and only the partition's share outlives a rollback",
+    async () => {
+      const before = await versions();
+      const { stats } = await applyShared(false);
+      assert.deepEqual(stats, counts({ mirrored: ids.length }));
+      const written = [...(await versions()).entries()].filter(([id, xmin]) =>
+        xmin !== before.get(id)
+      );
+      // A string hash splits a thousand ids roughly in half; neither side is empty.
+      assert.ok(written.length > ids.length / 4 && written.length < (ids.length * 3) / 4);
+      for (const [legacyId] of written) {
+        assert.equal((await account(db, legacyId))!.display_name, `Name ${legacyId}`);
+      }
+      const unwritten = ids.find((id) => !written.some(([legacyId]) => legacyId === id))!;
+      assert.equal((await account(db, unwritten))!.display_name, null);
+    },
+  );
+
+  await t.step(
+    "applied again, what the partition committed is skipped and the rest applies",
+    async () => {
+      const before = await versions();
+      const { stats } = await applyShared(true);
+      const after = await versions();
+      const kept = ids.filter((id) => before.get(id) === after.get(id));
+      assert.ok(kept.length > 0);
+      assert.deepEqual(stats, counts({ skipped: kept.length, mirrored: ids.length - kept.length }));
+      for (const id of ids) {
+        const row = (await account(db, id))!;
+        assert.deepEqual([row.display_name, row.source_lsn], [`Name ${id}`, "0/200"]);
+      }
+    },
+  );
 });

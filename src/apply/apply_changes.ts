@@ -31,7 +31,7 @@ export const TRUNCATE_REFUSED =
  * 0.4 s). Either makes a batch's cost grow with the table. Hash and merge joins and sequential
  * scans are off until the transaction ends: with an index, every lookup uses it.
  */
-async function lookUpByKey(client: pg.ClientBase): Promise<void> {
+export async function lookUpByKey(client: pg.ClientBase): Promise<void> {
   await client.query(
     `select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
             set_config('enable_seqscan', 'off', true)`,
@@ -56,7 +56,12 @@ export async function applyChanges(
   const accountChanges = changes.filter((change): change is AccountChange =>
     change.kind !== "truncate"
   );
-  const mirrored = await mirrorInPlace(client, accountChanges, options.continuing);
+  const mirrored = await mirrorInPlace(
+    client,
+    accountChanges,
+    options.continuing,
+    options.partitions,
+  );
   const planned = accountChanges.filter((_, index) => !mirrored.has(index));
   const accounts = await readAccounts(client, legacyIdsOf(planned));
   const results = await applyIsolatingPoison(

@@ -1,4 +1,5 @@
 /** What applying changes needs, and what it reports. */
+import type pg from "../db/pg.ts";
 import type { ProtectedNames, RandomSource } from "../policy/mod.ts";
 
 /** Options of `applyChanges` and `retryDeadLetters`. */
@@ -15,6 +16,12 @@ export interface ApplyOptions {
    * the changes that batch applied.
    */
   continuing?: string;
+  /**
+   * Other connections to the identity database, each with a transaction open, that mirror a
+   * share of a large batch in place (see `mirrorInPlace`). The caller commits them first, then
+   * the transaction that holds the apply lock and the checkpoint.
+   */
+  partitions?: readonly pg.ClientBase[];
 }
 
 /** What became of one account change. */

@@ -35,16 +35,27 @@ function columnsOf(pick: <T>(value: (change: AccountChange) => T) => T[]): unkno
 }
 
 /**
+ * Below this many changes a batch's mirror runs on one connection: a partition's own transaction
+ * costs round trips that a small batch (the steady stream's) would wait for.
+ */
+export const PARTITION_MIN_CHANGES = 1_000;
+
+/**
  * Mirrors in place, inside the open transaction on `client`, the changes of `changes` it can;
  * returns their indexes. Only upserts whose legacy id appears once in `changes`, and that re-key
- * nothing, are tried (the order of several changes to one account is the plan's business). A change the statement cannot
- * take (a value the database refuses) leaves every change to the full plan, which isolates it.
+ * nothing, are tried (the order of several changes to one account is the plan's business). A
+ * change the statement cannot take (a value the database refuses) leaves every change of its
+ * partition to the full plan, which isolates it.
  * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
+ * `partitions`: other connections, each with a transaction open, that take a share of a large
+ * batch by legacy id (disjoint accounts, so they never wait for each other); the caller commits
+ * them before the transaction on `client`, which holds the apply lock and the checkpoint.
  */
 export async function mirrorInPlace(
   client: pg.ClientBase,
   changes: readonly AccountChange[],
   continuing?: string,
+  partitions: readonly pg.ClientBase[] = [],
 ): Promise<Set<number>> {
   const seen = new Map<string, number>();
   const see = (legacyId: string) => seen.set(legacyId, (seen.get(legacyId) ?? 0) + 1);
@@ -59,6 +70,40 @@ export async function mirrorInPlace(
       : []
   );
   if (tried.length === 0) return new Set();
+  const clients = tried.length >= PARTITION_MIN_CHANGES ? [client, ...partitions] : [client];
+  const shares = clients.map((): number[] => []);
+  for (const index of tried) {
+    shares[partitionOf(changes[index]!.legacyId, clients.length)]!.push(index);
+  }
+  // Every share ends before this returns, a failed one too: nothing runs on a connection that
+  // the caller then rolls back.
+  const settled = await Promise.allSettled(
+    shares.map((share, i) => mirrorShare(clients[i]!, changes, share, continuing)),
+  );
+  const mirrored = new Set<number>();
+  for (const result of settled) {
+    if (result.status === "rejected") throw result.reason;
+    for (const index of result.value) mirrored.add(index);
+  }
+  return mirrored;
+}
+
+/** The partition of `legacyId` among `count`: a cheap string hash, the same in every batch. */
+function partitionOf(legacyId: string, count: number): number {
+  if (count === 1) return 0;
+  let hash = 0;
+  for (let i = 0; i < legacyId.length; i++) hash = (hash * 31 + legacyId.charCodeAt(i)) | 0;
+  return (hash >>> 0) % count;
+}
+
+/** Mirrors the changes of `changes` at `tried` on `client`; returns the indexes it applied. */
+async function mirrorShare(
+  client: pg.ClientBase,
+  changes: readonly AccountChange[],
+  tried: readonly number[],
+  continuing: string | undefined,
+): Promise<number[]> {
+  if (tried.length === 0) return [];
   const pick = <T>(value: (change: AccountChange) => T) =>
     tried.map((index) => value(changes[index]!));
   await client.query("savepoint mirror_in_place");
@@ -101,10 +146,10 @@ export async function mirrorInPlace(
     );
     await client.query("release savepoint mirror_in_place");
     const left = new Set(rows.map((row) => row.legacy_id));
-    return new Set(tried.filter((index) => !left.has(changes[index]!.legacyId)));
+    return tried.filter((index) => !left.has(changes[index]!.legacyId));
   } catch (error) {
     if (!isDataError(error)) throw error;
     await client.query("rollback to savepoint mirror_in_place");
-    return new Set();
+    return [];
   }
 }

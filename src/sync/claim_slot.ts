@@ -19,14 +19,27 @@ export interface SlotClaim {
   refused: number[];
 }
 
-/** Marks the session on `client` as the one streaming `slotName`, and ends those marked before. */
-export async function claimSlot(client: pg.ClientBase, slotName: string): Promise<SlotClaim> {
-  const key = `identity_sync.stream.${slotName}`;
+/** The advisory lock key of the sessions streaming `slotName`. */
+function streamingKey(slotName: string): string {
+  return `identity_sync.stream.${slotName}`;
+}
+
+/**
+ * Marks the session on `client` as one of those streaming `slotName` (the daemon's apply
+ * partitions are marked too, after its claim), so the next daemon to claim the slot ends it.
+ */
+export async function markStreaming(client: pg.ClientBase, slotName: string): Promise<void> {
   // Shared: the mark of a daemon that lost the slot must not keep this one from marking itself.
   await client.query("select pg_advisory_lock_shared($1, hashtext($2))", [
     STREAMING_LOCK_CLASS,
-    key,
+    streamingKey(slotName),
   ]);
+}
+
+/** Marks the session on `client` as the one streaming `slotName`, and ends those marked before. */
+export async function claimSlot(client: pg.ClientBase, slotName: string): Promise<SlotClaim> {
+  const key = streamingKey(slotName);
+  await markStreaming(client, slotName);
   const { rows } = await client.query<{ pid: number }>(
     `select pid from pg_locks
      where locktype = 'advisory' and objsubid = 2 and pid <> pg_backend_pid()

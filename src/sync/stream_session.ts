@@ -6,6 +6,7 @@
  */
 import { applyChanges, type ApplyStats } from "../apply/apply_changes.ts";
 import { lockApply } from "../apply/apply_lock.ts";
+import { PARTITION_MIN_CHANGES } from "../apply/mirror_in_place.ts";
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
 import { protectedNames, type RandomSource } from "../policy/mod.ts";
@@ -22,6 +23,7 @@ import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { errorLine, logger } from "../logging/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
 import { readCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
+import { ApplyPartitions } from "./apply_partitions.ts";
 import { claimSlot } from "./claim_slot.ts";
 
 /** What a session needs. */
@@ -98,7 +100,12 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   heartbeat.on("error", () => {});
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   let flushTimer: ReturnType<typeof setInterval> | undefined;
+  let partitions: ApplyPartitions | undefined;
   try {
+    partitions = await ApplyPartitions.connect(
+      options.identityUrl,
+      config.sync.applyConnections - 1,
+    );
     let checkpoint = await readCheckpoint(identity, slotName);
     const { rows: [{ pid: identityPid }] } = await identity.query("select pg_backend_pid() as pid");
     const stream = new LegacyStream({
@@ -160,15 +167,22 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         // One applying transaction at a time, an empty batch's too: its checkpoint is checked
         // against the stored one under the same lock as every other daemon's.
         await lockApply(identity);
+        // A large batch's partitions open under the lock and commit before it is released.
+        const shares = batch.changes.length >= PARTITION_MIN_CHANGES
+          ? await partitions!.begin()
+          : [];
         stats = await applyChanges(identity, batch.changes, {
           random: options.random,
           protectedNames: skeletons,
           holdDays: config.sync.holdDays,
           continuing,
+          partitions: shares,
         });
+        await partitions!.commit();
         await storeCheckpoint(identity, slotName, next, checkpoint);
         await identity.query("commit");
       } catch (error) {
+        await partitions!.rollback();
         await identity.query("rollback").catch(() => {});
         throw error;
       }
@@ -290,6 +304,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
               { slot: slotName, pids: refused },
             );
           }
+          await partitions!.mark(slotName);
           await identity.query(
             `update identity.sync_state set phase = 'streaming', updated_at = now()
              where slot_name = $1 and phase <> 'streaming'`,
@@ -348,7 +363,9 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         await canceller.connect();
         // A cancel that lands between two statements does nothing: again until stopped.
         while (!stopped) {
-          await canceller.query("select pg_cancel_backend($1)", [identityPid]);
+          await canceller.query("select pg_cancel_backend(pid) from unnest($1::int[]) as pid", [
+            [identityPid, ...partitions!.pids],
+          ]);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       } finally {
@@ -382,6 +399,10 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   } finally {
     clearInterval(heartbeatTimer);
     clearInterval(flushTimer);
-    await Promise.all([identity.end().catch(() => {}), heartbeat.end().catch(() => {})]);
+    await Promise.all([
+      identity.end().catch(() => {}),
+      heartbeat.end().catch(() => {}),
+      partitions?.end(),
+    ]);
   }
 }
