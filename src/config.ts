@@ -342,7 +342,7 @@ const SCHEMAS = {
   holdDays: integer(90, 0, 36_500),
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
-  batchMs: integer(100, 1, 60_000),
+  batchMs: integer(50, 1, 60_000),
   applyConnections: integer(2, 1, 64),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
