@@ -1,9 +1,10 @@
 /**
  * Parallel apply: the extra identity connections that mirror a share of a large batch in place
- * (see `mirrorInPlace`). Each batch opens a transaction on every one; they commit before the
- * daemon's own transaction, which holds the apply lock and stores the checkpoint, so a crash
- * between the two leaves applied rows that the checkpoint does not cover: the batch comes again
- * and the LSN guard skips them. The slot is acknowledged only after the last commit.
+ * (see `mirrorInPlace`). Each batch opens a transaction on every one under the daemon's apply lock.
+ * They commit once the daemon's own transaction has stored the checkpoint (so a daemon that lost
+ * the slot commits nothing on them) and before it commits, so a crash between the two leaves
+ * applied rows that the checkpoint does not cover: the batch comes again and the LSN guard skips
+ * them. The slot is acknowledged only after the last commit.
  */
 import { lookUpByKey } from "../apply/apply_changes.ts";
 import pg from "../db/pg.ts";

@@ -178,8 +178,10 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
           continuing,
           partitions: shares,
         });
-        await partitions!.commit();
+        // The checkpoint first: a daemon that lost the slot stops here, before its partitions
+        // commit anything. Then the partitions, then the transaction that holds the lock.
         await storeCheckpoint(identity, slotName, next, checkpoint);
+        await partitions!.commit();
         await identity.query("commit");
       } catch (error) {
         await partitions!.rollback();
