@@ -343,7 +343,7 @@ const SCHEMAS = {
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(50, 1, 60_000),
-  applyConnections: integer(2, 1, 64),
+  applyConnections: integer(1, 1, 64),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: trueOrFalse(false),
