@@ -8,15 +8,9 @@ import type pg from "../db/pg.ts";
 export const APPLY_LOCK_KEY = 4_711_002_002;
 
 /**
- * Takes the apply lock until the open transaction on `client` ends, and plans its statements as
- * the keyed look-ups they are: a batch's few thousand keys are joined to the accounts by index,
- * never by a merge or hash join that reads the whole table (which the planner picks once a batch
- * is large, and which costs more with every account).
+ * Takes the apply lock until the open transaction on `client` ends. (How the apply's statements
+ * are planned is `applyChanges`' business: see `lookUpByKey`.)
  */
 export async function lockApply(client: pg.ClientBase): Promise<void> {
-  await client.query(
-    `select pg_advisory_xact_lock($1), set_config('enable_mergejoin', 'off', true),
-            set_config('enable_hashjoin', 'off', true)`,
-    [APPLY_LOCK_KEY],
-  );
+  await client.query("select pg_advisory_xact_lock($1)", [APPLY_LOCK_KEY]);
 }
