@@ -36,6 +36,9 @@ interface Landed {
   /** Rows staged, and rows with a decided name (claimed or fallback). */
   staged: number;
   named: number;
+  /** Accounts, and the indexes of the accounts table. */
+  accounts: number;
+  accountIndexes: number;
 }
 
 /** One point of the snapshot's work. */
@@ -151,9 +154,9 @@ function killPoints(db: TestDatabase): KillPoint[] {
     afterRanges("reading: three quarters of the ranges read", (n) => Math.floor((3 * n) / 4)),
     afterRanges("reading: every range but the last read", (n) => n - 1),
     held({
-      name: "every range read: contested names about to be claimed",
-      hold: "lock table identity.snapshot_names in share mode",
-      statement: /insert into identity\.snapshot_names/,
+      name: "every range read: the run about to move to assigning",
+      hold: "lock table identity.sync_state in share mode",
+      statement: /update identity\.sync_state/,
       landed: (run) => {
         assert.equal(run.phase, "snapshotting");
         assert.equal(run.done, run.ranges);
@@ -162,37 +165,48 @@ function killPoints(db: TestDatabase): KillPoint[] {
       },
     }),
     held({
-      name: "contested names claimed: the run about to move to assigning",
-      hold: "lock table identity.sync_state in share mode",
-      statement: /update identity\.sync_state/,
-      // The claims and the move are one transaction: the kill loses both.
+      name: "assigning: the accounts about to be loaded",
+      hold: "lock table identity.accounts in row exclusive mode",
+      statement: /lock table identity\.accounts/,
+      // Names are decided in the load's own transaction, in one pass into the empty accounts.
       landed: (run) => {
-        assert.equal(run.phase, "snapshotting");
-        assert.equal(run.done, run.ranges);
+        assert.equal(run.phase, "assigning");
         assert.equal(run.named, 0);
+        assert.equal(run.accounts, 0);
       },
     }),
     held({
-      name: "assigning: fallback names assigned, the accounts about to be loaded",
-      hold: "lock table identity.accounts in row exclusive mode",
-      statement: /lock table identity\.accounts/,
+      name: "assigning: the accounts' indexes dropped, the names about to be decided",
+      hold: "lock table identity.migration_report in share mode",
+      statement: /lock table identity\.migration_report/,
+      // The kill rolls the dropped indexes back with the rest: the next run finds them there.
       landed: (run) => {
         assert.equal(run.phase, "assigning");
-        assert.equal(run.named, run.staged);
+        assert.equal(run.named, 0);
+        assert.equal(run.accounts, 0);
+        assert.equal(run.accountIndexes, 5);
       },
     }),
   ];
 }
 
-/** How many rows the run has staged, and how many of them have a decided name. */
-async function stagedAndNamed(db: TestDatabase): Promise<{ staged: number; named: number }> {
+/**
+ * How many rows the run has staged, how many of them have a decided name, how many accounts
+ * there are and how many indexes the accounts table has.
+ */
+async function stagedAndNamed(
+  db: TestDatabase,
+): Promise<{ staged: number; named: number; accounts: number; accountIndexes: number }> {
   return await withClient(db.url, async (client) => {
     const { rows } = await client.query(
       `select (select count(*)::int from identity.snapshot_rows where slot_name = $1) as staged,
-              (select count(*)::int from identity.snapshot_names where slot_name = $1) as named`,
+              (select count(*)::int from identity.snapshot_names where slot_name = $1) as named,
+              (select count(*)::int from identity.accounts) as accounts,
+              (select count(*)::int from pg_index
+               where indrelid = 'identity.accounts'::regclass) as "accountIndexes"`,
       [db.name],
     );
-    return { staged: rows[0].staged, named: rows[0].named };
+    return rows[0];
   });
 }
 

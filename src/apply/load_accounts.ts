@@ -9,7 +9,7 @@ import type pg from "../db/pg.ts";
 import { generatePublicId, type RandomSource } from "../policy/mod.ts";
 
 /** A constraint or index that a bulk load drops and builds again. */
-interface Rebuilt {
+export interface Rebuilt {
   drop: string;
   create: string;
 }
@@ -41,7 +41,7 @@ async function secondaryIndexes(client: pg.ClientBase, table: string): Promise<R
  * exclusive lock, inside the open transaction) and returns them to build again after the load;
  * null when the table has rows.
  */
-async function dropIndexesWhenEmpty(
+export async function dropIndexesWhenEmpty(
   client: pg.ClientBase,
   table: string,
 ): Promise<Rebuilt[] | null> {
@@ -114,19 +114,32 @@ export async function loadAccounts(client: pg.ClientBase, slotName: string): Pro
                                      and r.source_lsn = s.source_lsn)`}`,
     [slotName],
   );
-  for (const index of reportIndexes ?? []) await client.query(index.create);
-  if (rebuilt) {
-    for (const index of rebuilt) {
-      await client.query(index.create).catch((error) => {
-        if ((error as { code?: string }).code === "23505" && /public_id/.test(String(error))) {
-          throw new PublicIdCollision(slotName, { cause: error });
-        }
-        throw error;
-      });
-    }
-  }
+  await buildIndexes(client, slotName, reportIndexes, rebuilt);
   const stragglers = bulk ? 0 : await forgetUnloaded(client, slotName);
   return { loaded: rowCount ?? 0, bulk, stragglers };
+}
+
+/**
+ * Builds again the indexes a bulk load of the run of `slotName` dropped: the report's, then the
+ * accounts'.
+ *
+ * @throws {PublicIdCollision} when two loaded accounts have the same public ID.
+ */
+export async function buildIndexes(
+  client: pg.ClientBase,
+  slotName: string,
+  reportIndexes: readonly Rebuilt[] | null,
+  accountIndexes: readonly Rebuilt[] | null,
+): Promise<void> {
+  for (const index of reportIndexes ?? []) await client.query(index.create);
+  for (const index of accountIndexes ?? []) {
+    await client.query(index.create).catch((error) => {
+      if ((error as { code?: string }).code === "23505" && /public_id/.test(String(error))) {
+        throw new PublicIdCollision(slotName, { cause: error });
+      }
+      throw error;
+    });
+  }
 }
 
 /** Two staged accounts drew the same public ID. */

@@ -33,10 +33,21 @@ function generatedName(random: RandomSource): string {
   }
 }
 
+/**
+ * The last base judged, and the judgement: a pure function of the base, and fallbacks are drawn in
+ * runs of one base (the accounts of a popular name), so the content check runs once a run.
+ */
+let lastBase: string | null = null;
+let lastBaseUsable = false;
+
 /** A base is usable when it has the username charset, a letter, and is not refused on content. */
 function isUsableBase(base: string): boolean {
-  return base.length <= USERNAME_MAX_LENGTH && SAFE_BASE.test(base) && LETTER.test(base) &&
+  if (base === lastBase) return lastBaseUsable;
+  const usable = base.length <= USERNAME_MAX_LENGTH && SAFE_BASE.test(base) && LETTER.test(base) &&
     usernameContentReasons(base).length === 0;
+  lastBase = base;
+  lastBaseUsable = usable;
+  return usable;
 }
 
 /**

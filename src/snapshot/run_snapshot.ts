@@ -8,9 +8,11 @@ import { assignFallbacks } from "../apply/assign_fallbacks.ts";
 import { claimContestedNames } from "../apply/claim_contested_names.ts";
 import {
   loadAccounts,
+  type LoadResult,
   PublicIdCollision,
   redrawCollidingPublicIds,
 } from "../apply/load_accounts.ts";
+import { loadInOnePass } from "./load_in_one_pass.ts";
 import { clearStaged } from "../apply/stage_decisions.ts";
 import { createSyncState, readSyncState, setPhase, type SyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
@@ -30,7 +32,13 @@ import { rekeyMovedRows } from "./rekey_moved_rows.ts";
 import { setupRun } from "./setup_run.ts";
 import { mappedColumnNames } from "../legacy/published_table.ts";
 import { lsnBefore } from "../db/lsn.ts";
-import { countSnapshot, type SnapshotCounts, writeDecisionReport } from "./snapshot_summary.ts";
+import {
+  addCounts,
+  countSnapshot,
+  type DecisionSource,
+  type SnapshotCounts,
+  writeDecisionReport,
+} from "./snapshot_summary.ts";
 
 /** Options of {@linkcode runSnapshot}. */
 export interface RunSnapshotOptions {
@@ -192,53 +200,42 @@ async function resolveNames(
   }
   if (state.phase === "snapshotting") {
     progress.phase = "claiming";
-    const started = performance.now();
-    const { claimed } = await inTransaction(identity, async () => {
+    await inTransaction(identity, async () => {
       const rekeyed = await rekeyMovedRows(identity, {
         slotName,
         lsn: lsnBefore(state.consistentPoint!),
         deletes: await mayTombstone(identity, slotName, state.legacyTable),
       });
       if (rekeyed > 0) log.info("{rekeyed} accounts re-keyed to their rows' new keys", { rekeyed });
-      const result = await claimContestedNames(identity, slotName);
       await setPhase(identity, slotName, "assigning");
-      return result;
-    });
-    log.info("contested names resolved: {claimed} accounts won their names", {
-      claimed,
-      seconds: elapsed(started),
     });
   }
   while (true) {
     progress.phase = "assigning";
-    let started = performance.now();
-    const reader = await connect(options.identityUrl);
+    const started = performance.now();
     try {
-      const { assigned } = await assignFallbacks(reader, identity, slotName, {
-        random,
-        onProgress: (assigned) => progress.assigned = assigned,
-      });
-      log.info("{assigned} fallback names assigned", { assigned, seconds: elapsed(started) });
-    } finally {
-      await reader.end();
-    }
-    progress.phase = "loading";
-    started = performance.now();
-    const counts = await countSnapshot(identity, slotName);
-    try {
-      const loaded = await inTransaction(identity, async () => {
-        const result = await loadAccounts(identity, slotName);
-        if (result.stragglers > 0) return result;
+      const done = await inTransaction(identity, async () => {
+        const loaded = await decideAndLoad(identity, options, progress);
+        if (loaded.result.stragglers > 0) return loaded;
         if (options.config.snapshot.reportFile) {
-          await writeDecisionReport(identity, slotName, options.config.snapshot.reportFile);
+          await writeDecisionReport(
+            identity,
+            slotName,
+            options.config.snapshot.reportFile,
+            loaded.decisions,
+          );
         }
-        if (!result.bulk) await reconcile(identity, options, state);
+        if (!loaded.result.bulk) await reconcile(identity, options, state);
         await setPhase(identity, slotName, "snapshotted");
         await clearStaged(identity, slotName);
-        return result;
+        return loaded;
       });
-      log.info("{loaded} accounts loaded", { ...loaded, seconds: elapsed(started) });
-      if (loaded.stragglers === 0) return counts;
+      log.info("{loaded} accounts loaded", {
+        ...done.result,
+        onePass: done.decisions === "accounts",
+        seconds: elapsed(started),
+      });
+      if (done.result.stragglers === 0) return done.counts;
       // Names or public IDs taken by a concurrent writer: decide those again.
       await redrawCollidingPublicIds(identity, slotName, random);
     } catch (error) {
@@ -246,6 +243,84 @@ async function resolveNames(
       await redrawCollidingPublicIds(identity, slotName, random);
     }
   }
+}
+
+/** A load of the run's names, and where its decisions are recorded. */
+interface DecidedLoad {
+  result: LoadResult;
+  counts: SnapshotCounts;
+  decisions: DecisionSource;
+}
+
+/**
+ * Decides the run's names and loads its accounts, inside the open transaction on `identity`: in
+ * one pass into an empty accounts table; otherwise (accounts already there, a recovery's case,
+ * or names decided before) name by name: the contested names claimed unless they were, the
+ * fallbacks assigned, the accounts loaded.
+ */
+async function decideAndLoad(
+  identity: pg.Client,
+  options: RunSnapshotOptions,
+  progress: SnapshotProgress,
+): Promise<DecidedLoad> {
+  const { slotName } = options.config.replication;
+  const random = options.random ?? cryptoRandom;
+  let started = performance.now();
+  const reader = await connect(options.identityUrl);
+  let onePass;
+  try {
+    onePass = await loadInOnePass(identity, slotName, {
+      random,
+      reader,
+      onProgress: (drawn) => progress.assigned = drawn,
+    });
+  } finally {
+    await reader.end();
+  }
+  if (onePass) {
+    log.info("{loaded} accounts loaded in one pass", {
+      loaded: onePass.loaded,
+      leftovers: onePass.leftovers,
+      seconds: elapsed(started),
+    });
+  } else {
+    const { rowCount: decided } = await identity.query(
+      "select 1 from identity.snapshot_names where slot_name = $1 limit 1",
+      [slotName],
+    );
+    if (decided === 0) {
+      const { claimed } = await claimContestedNames(identity, slotName);
+      log.info("contested names resolved: {claimed} accounts won their names", {
+        claimed,
+        seconds: elapsed(started),
+      });
+    }
+  }
+  started = performance.now();
+  const { assigned } = await assignFallbacks(identity, identity, slotName, {
+    random,
+    transaction: "caller",
+    onProgress: (assigned) => progress.assigned = assigned,
+  });
+  log.info("{assigned} fallback names assigned", { assigned, seconds: elapsed(started) });
+  progress.phase = "loading";
+  if (!onePass) {
+    // Counted from the decided names, before their accounts are loaded.
+    const counts = await countSnapshot(identity, slotName);
+    return { result: await loadAccounts(identity, slotName), counts, decisions: "names" };
+  }
+  if (assigned === 0) {
+    const { loaded, bulk, stragglers } = onePass;
+    return { result: { loaded, bulk, stragglers }, counts: onePass.counts, decisions: "accounts" };
+  }
+  // The few whose drawn fallback collided: the names decided after the one pass, loaded now.
+  const rest = await countSnapshot(identity, slotName);
+  const loaded = await loadAccounts(identity, slotName);
+  return {
+    result: { ...loaded, loaded: onePass.loaded + loaded.loaded, bulk: true },
+    counts: addCounts(onePass.counts, rest),
+    decisions: "accounts",
+  };
 }
 
 /**

@@ -13,26 +13,54 @@ export interface SnapshotCounts {
   reasons: Record<string, number>;
 }
 
+/**
+ * Where the decisions of a run are recorded: `names`, in `identity.snapshot_names` (decided before
+ * the load); `accounts`, in the accounts and the report rows a one-pass load wrote.
+ */
+export type DecisionSource = "names" | "accounts";
+
+/** SQL joining each staged row `s` to its decision: username, source, decision and reasons. */
+function decisionJoin(from: DecisionSource): { join: string; columns: string } {
+  if (from === "names") {
+    return {
+      join: `left join identity.snapshot_names n
+               on n.legacy_id = s.legacy_id and n.slot_name = s.slot_name`,
+      columns: "n.username, n.username_source, n.decision, n.reasons",
+    };
+  }
+  // A report row says what was not the legacy value itself; an account without one got it.
+  return {
+    join: `left join identity.accounts a on a.legacy_id = s.legacy_id
+           left join identity.migration_report r
+             on r.legacy_id = s.legacy_id and r.source = 'snapshot' and r.source_lsn = s.source_lsn`,
+    columns: `a.username, a.username_source,
+              case when a.legacy_id is not null then coalesce(r.decision, 'exact') end as decision,
+              coalesce(r.reasons, '{}') as reasons`,
+  };
+}
+
 /** Counts the decisions of the run of `slotName` while its staged rows still exist. */
 export async function countSnapshot(
   client: pg.ClientBase,
   slotName: string,
+  from: DecisionSource = "names",
 ): Promise<SnapshotCounts> {
+  const { join, columns } = decisionJoin(from);
+  const decisions = `select s.tier, ${columns} from identity.snapshot_rows s ${join}
+                     where s.slot_name = $1`;
   const { rows } = await client.query<Record<string, string>>(
     `select count(*) as rows,
-            count(*) filter (where n.decision <> 'fallback' and s.tier = 1) as exact,
-            count(*) filter (where n.decision <> 'fallback' and s.tier = 2) as normalized,
-            count(*) filter (where n.decision <> 'fallback' and s.tier = 3) as derived,
-            count(*) filter (where n.decision = 'fallback') as fallbacks
-     from identity.snapshot_rows s
-     left join identity.snapshot_names n on n.legacy_id = s.legacy_id and n.slot_name = s.slot_name
-     where s.slot_name = $1`,
+            count(*) filter (where d.decision <> 'fallback' and d.tier = 1) as exact,
+            count(*) filter (where d.decision <> 'fallback' and d.tier = 2) as normalized,
+            count(*) filter (where d.decision <> 'fallback' and d.tier = 3) as derived,
+            count(*) filter (where d.decision = 'fallback') as fallbacks
+     from (${decisions}) d`,
     [slotName],
   );
   const { rows: reasonRows } = await client.query<{ reason: string; n: string }>(
     `select reason, count(*) as n
-     from identity.snapshot_names n cross join unnest(n.reasons) as reason
-     where n.slot_name = $1 and n.decision <> 'exact'
+     from (${decisions}) d cross join unnest(d.reasons) as reason
+     where d.decision <> 'exact'
      group by reason order by count(*) desc, reason`,
     [slotName],
   );
@@ -50,6 +78,29 @@ export async function countSnapshot(
 }
 
 /**
+ * The counts of one run's decisions made in two parts: `first`'s rows (every staged row), the
+ * decided names and reasons of both.
+ */
+export function addCounts(first: SnapshotCounts, second: SnapshotCounts): SnapshotCounts {
+  const reasons = { ...first.reasons };
+  for (const [reason, n] of Object.entries(second.reasons)) {
+    reasons[reason] = (reasons[reason] ?? 0) + n;
+  }
+  return {
+    rows: first.rows,
+    claimed: {
+      exact: first.claimed.exact + second.claimed.exact,
+      normalized: first.claimed.normalized + second.claimed.normalized,
+      derived: first.claimed.derived + second.claimed.derived,
+    },
+    fallbacks: first.fallbacks + second.fallbacks,
+    reasons: Object.fromEntries(
+      Object.entries(reasons).sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0)),
+    ),
+  };
+}
+
+/**
  * Writes one JSON line per staged account to `path`: legacy id, the escaped
  * raw value, the decision (`exact`, `claimed` or `fallback`), tier, reasons,
  * the username decided and, for a look-alike of a protected name, which one. Streams through a cursor inside a transaction.
@@ -58,7 +109,9 @@ export async function writeDecisionReport(
   client: pg.ClientBase,
   slotName: string,
   path: string,
+  from: DecisionSource = "names",
 ): Promise<number> {
+  const { join, columns } = decisionJoin(from);
   // Raw legacy values are personal data: only the owner may read the report, also when the
   // file was there before with a wider mode.
   const file = await Deno.open(path, { write: true, create: true, truncate: true, mode: 0o600 });
@@ -69,15 +122,14 @@ export async function writeDecisionReport(
   try {
     await client.query(
       `declare decisions no scroll cursor for
-       select s.legacy_id, s.raw_value, n.username, n.username_source,
-              (array['exact', 'normalized', 'derived'])[s.tier] as tier, n.decision,
-              case when n.decision = 'exact' then '{}' else n.reasons end as reasons,
-              s.resembles
-       from identity.snapshot_rows s
-       left join identity.snapshot_names n
-         on n.legacy_id = s.legacy_id and n.slot_name = s.slot_name
-       where s.slot_name = $1
-       order by s.legacy_int nulls last, s.legacy_id`,
+       select d.legacy_id, d.raw_value, d.username, d.username_source,
+              (array['exact', 'normalized', 'derived'])[d.tier] as tier, d.decision,
+              case when d.decision = 'exact' then '{}' else d.reasons end as reasons,
+              d.resembles
+       from (select s.legacy_id, s.legacy_int, s.raw_value, s.tier, s.resembles, ${columns}
+             from identity.snapshot_rows s ${join}
+             where s.slot_name = $1) d
+       order by d.legacy_int nulls last, d.legacy_id`,
       [slotName],
     );
     while (true) {

@@ -1,0 +1,262 @@
+/**
+ * The snapshot's load into an empty `identity.accounts` in one pass over the staged rows: the
+ * winners of contested names are chosen by one window function as the rows go into the accounts;
+ * the others get a fallback drawn beforehand, staged without an index; a second window keeps
+ * every name once (a winner before a fallback, then claim order). Nothing is written twice, and
+ * no decided name is stored apart from its account. The few staged accounts whose fallback
+ * collided are left without one, for the fallback pass over what is left.
+ */
+import { copyRows } from "../db/copy_rows.ts";
+import type pg from "../db/pg.ts";
+import {
+  fallbackUsername,
+  type RandomSource,
+  type ReasonCode,
+  usernameSkeleton,
+} from "../policy/mod.ts";
+import { SHORT_SUFFIX_ATTEMPTS } from "../policy/fallback_username.ts";
+import { sortReasons } from "../policy/reason_codes.ts";
+import { claimOrderSql, tierNameSql } from "../apply/claim_contested_names.ts";
+import { buildIndexes, dropIndexesWhenEmpty, type LoadResult } from "../apply/load_accounts.ts";
+import { type Settled, settled } from "../apply/settled.ts";
+import type { SnapshotCounts } from "./snapshot_summary.ts";
+
+/**
+ * A base with more fallbacks to draw than this starts at the wider suffix: `base_NNNN` has
+ * 10,000 names, and k draws among them collide about k² / 20,000 times.
+ */
+export const WIDE_SUFFIX_FROM = 1_000;
+
+/** Staged accounts read, drawn for and written at a time. */
+const BATCH = 5_000;
+
+/** A staged account that does not win its candidate (or has none), as the draw reads it. */
+interface Loser {
+  legacy_id: string;
+  base: string | null;
+  reasons: ReasonCode[];
+  /** Whether it had a candidate, which an older claim won. */
+  lost: boolean;
+  /** How many accounts with its base draw a fallback. */
+  base_losers: string;
+}
+
+/** What a one-pass load did. */
+export interface OnePassResult extends LoadResult {
+  /** Staged accounts whose drawn fallback collided: still without an account. */
+  leftovers: number;
+  /** The decisions of the accounts it loaded (`rows`: every staged row). */
+  counts: SnapshotCounts;
+}
+
+/** Options of {@linkcode loadInOnePass}. */
+export interface OnePassOptions {
+  random: RandomSource;
+  /**
+   * A second connection, outside the load's transaction, that reads the staged accounts to draw
+   * for while `client` writes the fallbacks already drawn.
+   */
+  reader: pg.Client;
+  onProgress?: (drawn: number) => void;
+}
+
+/**
+ * Loads every staged account of `slotName` in one pass, inside the open transaction on `client`,
+ * when `identity.accounts` is empty and no name of the run was decided before (else returns
+ * null: the load goes name by name). With no account there is no hold and no taken name either
+ * (a hold belongs to an account), so a candidate is free exactly when no better claimant wants it.
+ *
+ * @throws {PublicIdCollision} when two staged accounts drew the same public ID.
+ */
+export async function loadInOnePass(
+  client: pg.ClientBase,
+  slotName: string,
+  options: OnePassOptions,
+): Promise<OnePassResult | null> {
+  await client.query("set local work_mem = '256MB'");
+  await client.query("set local maintenance_work_mem = '512MB'");
+  await client.query("lock table identity.accounts in share row exclusive mode");
+  const { rowCount: decided } = await client.query(
+    "select 1 from identity.snapshot_names where slot_name = $1 limit 1",
+    [slotName],
+  );
+  if (decided !== 0) return null;
+  const accountIndexes = await dropIndexesWhenEmpty(client, "accounts");
+  if (accountIndexes === null) return null;
+  const reportIndexes = await dropIndexesWhenEmpty(client, "migration_report");
+  // Fresh statistics of the staged rows: one sort per window, hash joins, here and after.
+  await client.query("analyze identity.snapshot_rows");
+  await drawFallbacks(client, slotName, options);
+  const { rows } = await client.query<OnePassRow>(
+    `with decided as materialized (
+       select s.legacy_id, s.public_id, s.display_name, s.raw_value, s.legacy_created_at,
+              s.source_lsn, s.tier, s.resembles,
+              coalesce(f.username, s.candidate) as username,
+              coalesce(f.skeleton, s.skeleton) as skeleton,
+              case when f.legacy_id is null then ${tierNameSql("s")} else 'generated' end
+                as username_source,
+              case when f.legacy_id is not null then 'fallback'
+                   when s.tier = 1 then 'exact' else 'claimed' end as decision,
+              coalesce(f.reasons, s.reasons) as reasons,
+              row_number() over (partition by coalesce(f.username, s.candidate)
+                                 order by f.legacy_id is null desc, ${claimOrderSql("s")})
+                = 1 and coalesce(f.username, s.candidate) is not null as named
+       from identity.snapshot_rows s
+       left join pg_temp.snapshot_fallbacks f on f.legacy_id = s.legacy_id
+       where s.slot_name = $1
+     ),
+     loaded as (
+       insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
+         username_source, display_name, legacy_username, legacy_created_at, source_lsn)
+       select legacy_id, public_id, username, skeleton, username_source, display_name,
+              raw_value, legacy_created_at, source_lsn
+       from decided where named
+       returning 1
+     ),
+     reported as (
+       insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
+         username, source, source_lsn, resembles)
+       select legacy_id, raw_value, (array['exact', 'normalized', 'derived'])[tier], decision,
+              reasons, username, 'snapshot', source_lsn, resembles
+       from decided where named and decision <> 'exact'
+       returning 1
+     ),
+     counted as (
+       select count(*)::int as rows,
+              count(*) filter (where not named)::int as leftovers,
+              count(*) filter (where named and decision <> 'fallback' and tier = 1)::int as exact,
+              count(*) filter (where named and decision <> 'fallback' and tier = 2)::int
+                as normalized,
+              count(*) filter (where named and decision <> 'fallback' and tier = 3)::int
+                as derived,
+              count(*) filter (where named and decision = 'fallback')::int as fallbacks
+       from decided
+     ),
+     reasons as (
+       select coalesce(json_object_agg(reason, n order by n desc, reason), '{}') as reasons
+       from (select reason, count(*)::int as n
+             from decided cross join unnest(decided.reasons) as reason
+             where named and decision <> 'exact'
+             group by reason) r
+     )
+     select (select count(*) from loaded)::int as loaded,
+            (select count(*) from reported)::int as reported,
+            counted.*, reasons.reasons
+     from counted, reasons`,
+    [slotName],
+  );
+  await client.query("drop table pg_temp.snapshot_fallbacks");
+  await buildIndexes(client, slotName, reportIndexes, accountIndexes);
+  // The planner still takes both tables for empty: what follows in the transaction (the pass
+  // over what is left, the report) would scan them once per row.
+  await client.query("analyze identity.accounts, identity.migration_report");
+  const row = rows[0]!;
+  return {
+    loaded: row.loaded,
+    bulk: true,
+    stragglers: 0,
+    leftovers: row.leftovers,
+    counts: {
+      rows: row.rows,
+      claimed: { exact: row.exact, normalized: row.normalized, derived: row.derived },
+      fallbacks: row.fallbacks,
+      reasons: row.reasons,
+    },
+  };
+}
+
+/** What the one-pass statement returns. */
+interface OnePassRow {
+  loaded: number;
+  reported: number;
+  rows: number;
+  leftovers: number;
+  exact: number;
+  normalized: number;
+  derived: number;
+  fallbacks: number;
+  reasons: Record<string, number>;
+}
+
+/**
+ * Draws a fallback for every staged account that will not get its candidate, into a temporary
+ * table without an index. Its reasons are the ones the fallback pass gives: the account's own,
+ * and TAKEN_BY_OLDER when it had a candidate.
+ */
+async function drawFallbacks(
+  client: pg.ClientBase,
+  slotName: string,
+  options: OnePassOptions,
+): Promise<void> {
+  await client.query(
+    `create temporary table snapshot_fallbacks (
+       legacy_id text collate "C" not null,
+       username text collate "C" not null,
+       skeleton text collate "C" not null,
+       reasons text[] not null
+     ) on commit drop`,
+  );
+  const { reader } = options;
+  await reader.query("begin isolation level repeatable read read only");
+  try {
+    await reader.query(
+      `declare losers no scroll cursor for
+       select legacy_id, base, reasons, candidate is not null as lost,
+              count(*) over (partition by base) as base_losers
+       from (
+         select s.legacy_id, s.base, s.reasons, s.candidate,
+                row_number() over (partition by s.candidate order by ${claimOrderSql("s")})
+                  as claim_rank
+         from identity.snapshot_rows s
+         where s.slot_name = $1
+       ) r
+       where candidate is null or claim_rank > 1`,
+      [slotName],
+    );
+    const fetch = () => settled(reader.query<Loser>(`fetch ${BATCH} from losers`));
+    // Three at once: the reader's server process reads the next batch, this process draws for
+    // this one, and the writer's server process stores the one before.
+    let next = fetch();
+    let writing: Settled<void> | null = null;
+    let drawn = 0;
+    while (true) {
+      const { rows } = await next.result();
+      if (rows.length === 0) break;
+      next = fetch();
+      const fallbacks = rows.map(drawFallback(options.random));
+      await writing?.result();
+      writing = settled(copyRows(
+        client,
+        "pg_temp.snapshot_fallbacks (legacy_id, username, skeleton, reasons)",
+        fallbacks,
+      ));
+      drawn += rows.length;
+      options.onProgress?.(drawn);
+    }
+    await writing?.result();
+    await reader.query("close losers");
+  } finally {
+    await reader.query("rollback");
+  }
+  await client.query("analyze pg_temp.snapshot_fallbacks");
+}
+
+/**
+ * Draws for one batch: a fallback per staged account, never the same name twice in the batch
+ * (they would collide for nothing), at the wider suffix for a popular base.
+ */
+function drawFallback(
+  random: RandomSource,
+): (loser: Loser) => [string, string, string, ReasonCode[]] {
+  const names = new Set<string>();
+  return (loser) => {
+    const attempt = Number(loser.base_losers) > WIDE_SUFFIX_FROM ? SHORT_SUFFIX_ATTEMPTS : 0;
+    let name = fallbackUsername(loser.base, attempt, random);
+    for (let i = 0; i < 8 && names.has(name); i++) {
+      name = fallbackUsername(loser.base, attempt, random);
+    }
+    names.add(name);
+    const reasons = loser.lost ? sortReasons([...loser.reasons, "TAKEN_BY_OLDER"]) : loser.reasons;
+    return [loser.legacy_id, name, usernameSkeleton(name), reasons];
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The snapshot's one-pass load: winners by one window function, drawn fallbacks kept once each,
+ * the collided few left for the fallback pass, and the name-by-name load whenever one pass would
+ * not be exact.
+ */
+import assert from "node:assert/strict";
+import { assignFallbacks } from "../src/apply/assign_fallbacks.ts";
+import { loadAccounts } from "../src/apply/load_accounts.ts";
+import { migrate } from "../src/db/migrate.ts";
+import pg from "../src/db/pg.ts";
+import { inTransaction } from "../src/db/sessions.ts";
+import { cryptoRandom, generatePublicId, type RandomSource } from "../src/policy/mod.ts";
+import { loadInOnePass } from "../src/snapshot/load_in_one_pass.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+
+const RUN = "one_pass";
+
+/** Every draw the same: `alex` always gives `alex_0000`, no base always `user_6666666666`. */
+const zeros: RandomSource = (bytes) => new Uint8Array(bytes);
+
+interface Staged {
+  legacyId: string;
+  tier: number | null;
+  candidate: string | null;
+  createdAt: string | null;
+  reasons: string[];
+}
+
+async function stage(client: pg.ClientBase, rows: Staged[]): Promise<void> {
+  for (const row of rows) {
+    await client.query(
+      `insert into identity.snapshot_rows (slot_name, range_no, legacy_id, legacy_int, tier,
+         candidate, skeleton, base, reasons, raw_value, legacy_created_at, public_id, source_lsn)
+       values ($1, 1, $2::text, $2::bigint, $3, $4::text, $4, $4, $5, coalesce($4, '?'), $6, $7, '0/100')`,
+      [
+        RUN,
+        row.legacyId,
+        row.tier,
+        row.candidate,
+        row.reasons,
+        row.createdAt,
+        generatePublicId(cryptoRandom),
+      ],
+    );
+  }
+}
+
+async function accountsOf(client: pg.ClientBase): Promise<Record<string, string>> {
+  const { rows } = await client.query<{ legacy_id: string; username: string; source: string }>(
+    "select legacy_id, username, username_source as source from identity.accounts",
+  );
+  return Object.fromEntries(rows.map((r) => [r.legacy_id, `${r.username} ${r.source}`]));
+}
+
+async function withReader<T>(db: TestDatabase, use: (reader: pg.Client) => Promise<T>): Promise<T> {
+  const reader = new pg.Client({ connectionString: db.url });
+  await reader.connect();
+  try {
+    return await use(reader);
+  } finally {
+    await reader.end();
+  }
+}
+
+Deno.test("one pass: a winner keeps its name, a fallback drawn twice goes to the better claimant, the others are left for the pass after", async () => {
+  await using db = await createTestDatabase();
+  await migrate(db.url);
+  await withClient(db.url, async (client) => {
+    await stage(client, [
+      { legacyId: "1", tier: 1, candidate: "alex", createdAt: "2001-01-01", reasons: [] },
+      { legacyId: "2", tier: 1, candidate: "alex", createdAt: "2002-01-01", reasons: [] },
+      { legacyId: "3", tier: 2, candidate: "alex", createdAt: "2000-01-01", reasons: ["STYLIZED"] },
+      // Its own name is the fallback every loser of "alex" draws: it keeps it.
+      { legacyId: "4", tier: 1, candidate: "alex_0000", createdAt: "2009-01-01", reasons: [] },
+      { legacyId: "5", tier: null, candidate: null, createdAt: "2004-01-01", reasons: ["PROFANE"] },
+      { legacyId: "6", tier: null, candidate: null, createdAt: "2003-01-01", reasons: ["EMPTY"] },
+    ]);
+
+    const loaded = await withReader(
+      db,
+      (reader) =>
+        inTransaction(client, () => loadInOnePass(client, RUN, { random: zeros, reader })),
+    );
+
+    assert.ok(loaded, "the accounts were empty: one pass");
+    assert.deepEqual(await accountsOf(client), {
+      "1": "alex exact",
+      "4": "alex_0000 exact",
+      // Both drew user_6666666666; the older account gets it.
+      "6": "user_6666666666 generated",
+    });
+    assert.equal(loaded.loaded, 3);
+    assert.equal(loaded.leftovers, 3);
+    assert.deepEqual(loaded.counts, {
+      rows: 6,
+      claimed: { exact: 2, normalized: 0, derived: 0 },
+      fallbacks: 1,
+      reasons: { EMPTY: 1 },
+    });
+    const { rows: indexes } = await client.query(
+      "select count(*)::int as n from pg_index where indrelid = 'identity.accounts'::regclass",
+    );
+    assert.equal(indexes[0].n, 5, "the accounts' indexes are built again");
+
+    // What is left goes name by name, as after a recovery's load.
+    await inTransaction(client, async () => {
+      const { assigned } = await assignFallbacks(client, client, RUN, {
+        random: cryptoRandom,
+        transaction: "caller",
+      });
+      assert.equal(assigned, 3);
+      assert.deepEqual(await loadAccounts(client, RUN), { loaded: 3, bulk: false, stragglers: 0 });
+    });
+    const accounts = await accountsOf(client);
+    assert.match(accounts["2"]!, /^alex_\d{4} generated$/);
+    assert.match(accounts["3"]!, /^alex_\d{4} generated$/);
+    assert.match(accounts["5"]!, /^user_[a-z0-9]{10} generated$/);
+    assert.equal(new Set(Object.values(accounts)).size, 6);
+    const { rows: report } = await client.query<{ legacy_id: string; reasons: string[] }>(
+      `select legacy_id, decision, reasons from identity.migration_report order by legacy_id`,
+    );
+    assert.deepEqual(report, [
+      { legacy_id: "2", decision: "fallback", reasons: ["TAKEN_BY_OLDER"] },
+      { legacy_id: "3", decision: "fallback", reasons: ["STYLIZED", "TAKEN_BY_OLDER"] },
+      { legacy_id: "5", decision: "fallback", reasons: ["PROFANE"] },
+      { legacy_id: "6", decision: "fallback", reasons: ["EMPTY"] },
+    ]);
+  });
+});
+
+Deno.test("one pass only into empty accounts and before any name of the run is decided", async () => {
+  await using db = await createTestDatabase();
+  await migrate(db.url);
+  await withClient(db.url, async (client) => {
+    const row = { tier: 1, createdAt: null, reasons: [] };
+    await stage(client, [{ ...row, legacyId: "1", candidate: "alex" }]);
+    await client.query(
+      `insert into identity.snapshot_names (slot_name, username, legacy_id, username_source,
+         skeleton, decision, reasons)
+       values ($1, 'alex', '1', 'exact', 'alex', 'exact', '{}')`,
+      [RUN],
+    );
+    const decided = await withReader(
+      db,
+      (reader) =>
+        inTransaction(client, () => loadInOnePass(client, RUN, { random: zeros, reader })),
+    );
+    assert.equal(decided, null, "a name of the run was decided before");
+    await client.query("delete from identity.snapshot_names");
+
+    await client.query(
+      `insert into identity.accounts (public_id, username, username_skeleton, username_source)
+       values ($1, 'zed', 'zed', 'requested')`,
+      [generatePublicId(cryptoRandom)],
+    );
+    const existing = await withReader(
+      db,
+      (reader) =>
+        inTransaction(client, () => loadInOnePass(client, RUN, { random: zeros, reader })),
+    );
+    assert.equal(existing, null, "an account was there");
+    assert.deepEqual(await accountsOf(client), { null: "zed requested" });
+  });
+});
