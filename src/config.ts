@@ -66,8 +66,9 @@ export interface Config {
     /** Milliseconds a batch waits for more source transactions before it commits. */
     batchMs: number;
     /**
-     * Identity connections that apply a large batch's in-place updates side by side, the
-     * daemon's own included (1: no parallel apply).
+     * Identity connections that apply a large batch's in-place updates side by side, each
+     * share in a transaction of its own, besides the daemon's own (1: that one alone, no
+     * parallel apply).
      */
     applyConnections: number;
     /**
@@ -343,7 +344,7 @@ const SCHEMAS = {
   heartbeatSeconds: integer(5, 1, 3_600),
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(50, 1, 60_000),
-  applyConnections: integer(1, 1, 64),
+  applyConnections: integer(2, 1, 64),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: trueOrFalse(false),

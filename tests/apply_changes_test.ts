@@ -22,6 +22,7 @@ import {
 } from "../src/policy/mod.ts";
 import { lsnBefore } from "../src/db/lsn.ts";
 import { runCli } from "./support/snapshot_fixture.ts";
+import { waitFor } from "./support/wait_for.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 
 function options(overrides: Partial<ApplyOptions> = {}): ApplyOptions {
@@ -1117,25 +1118,31 @@ Deno.test("an account's report rows follow it to its new key", async () => {
   assert.deepEqual((await reports(db, "9")).map((r) => r.decision), ["fallback"]);
 });
 
-Deno.test("a large batch's in-place updates are shared among partitions; a replay after a partial commit is exact", async (t) => {
+Deno.test("a large batch's in-place updates are shared among partitions, each committed at once; the batch's own transaction holds no lock on the accounts meanwhile; a replay skips them", async (t) => {
   await using db = await identityDatabase();
   const ids = Array.from({ length: PARTITION_MIN_CHANGES }, (_, i) => String(i + 1));
   await apply(db, ids.map((id) => upsert(id, "0/100")));
   const batch = ids.map((id) => upsert(id, "0/200", { displayName: `Name ${id}` }));
   /**
-   * Applies `batch` with one partition, committed first as the daemon does; `commit` false then
-   * rolls back the daemon's own transaction, as a crash between the two commits would.
+   * Applies `batch` with two partitions, outside any transaction, as the daemon does; `commit`
+   * false then rolls back the daemon's own transaction, as a failure after the shares would.
+   * `whileShared` runs while the shares may be running, with the daemon's backend.
    */
-  const applyShared = (commit: boolean) =>
-    withClient(db.url, (partition) =>
-      withClient(db.url, async (client) => {
-        await client.query("begin");
-        await partition.query("begin");
-        const stats = await applyChanges(client, batch, options({ partitions: [partition] }));
-        await partition.query("commit");
-        await client.query(commit ? "commit" : "rollback");
-        return { stats };
-      }));
+  const applyShared = (commit: boolean, whileShared?: (pid: number) => Promise<void>) =>
+    withClient(
+      db.url,
+      (first) =>
+        withClient(db.url, (second) =>
+          withClient(db.url, async (client) => {
+            const { rows: [{ pid }] } = await client.query("select pg_backend_pid() as pid");
+            await client.query("begin");
+            const applying = applyChanges(client, batch, options({ partitions: [first, second] }));
+            await whileShared?.(pid);
+            const stats = await applying;
+            await client.query(commit ? "commit" : "rollback");
+            return { stats };
+          })),
+    );
   const versions = async () =>
     new Map(
       (await query<{ legacy_id: string; xmin: string }>(
@@ -1145,37 +1152,56 @@ Deno.test("a large batch's in-place updates are shared among partitions; a repla
     );
 
   await t.step(
-    "each connection writes a share, and only the partition's share outlives a rollback",
+    "while a share waits, the batch's own transaction holds no lock on the accounts",
     async () => {
       const before = await versions();
-      const { stats } = await applyShared(false);
-      assert.deepEqual(stats, counts({ mirrored: ids.length }));
-      const written = [...(await versions()).entries()].filter(([id, xmin]) =>
-        xmin !== before.get(id)
-      );
-      // A string hash splits a thousand ids roughly in half; neither side is empty.
-      assert.ok(written.length > ids.length / 4 && written.length < (ids.length * 3) / 4);
-      for (const [legacyId] of written) {
-        assert.equal((await account(db, legacyId))!.display_name, `Name ${legacyId}`);
+      // A writer holds one account of the batch: the share that has it waits.
+      const held = await withClient(db.url, async (writer) => {
+        await writer.query("begin");
+        await writer.query(
+          "select 1 from identity.accounts where legacy_id = $1 for update",
+          [ids[0]],
+        );
+        let locks: string[] = [];
+        const { stats } = await applyShared(false, async (pid) => {
+          await waitFor(
+            "a share to wait for the held account",
+            async () =>
+              (await query<{ n: number }>(
+                db,
+                `select count(*)::int as n from pg_stat_activity
+               where wait_event_type = 'Lock' and query like '%with u as materialized%'`,
+              ))[0]!.n === 1,
+          );
+          locks = (await query<{ mode: string }>(
+            db,
+            `select mode from pg_locks
+             where pid = $1 and relation = 'identity.accounts'::regclass`,
+            [pid],
+          )).map((row) => row.mode);
+          await writer.query("commit");
+        });
+        assert.deepEqual(stats, counts({ mirrored: ids.length }));
+        return locks;
+      });
+      assert.deepEqual(held, []);
+      // Every share committed on its own: the daemon's rollback takes none of it back.
+      const after = await versions();
+      for (const id of ids) {
+        assert.notEqual(after.get(id), before.get(id), id);
+        assert.equal((await account(db, id))!.display_name, `Name ${id}`);
       }
-      const unwritten = ids.find((id) => !written.some(([legacyId]) => legacyId === id))!;
-      assert.equal((await account(db, unwritten))!.display_name, null);
     },
   );
 
-  await t.step(
-    "applied again, what the partition committed is skipped and the rest applies",
-    async () => {
-      const before = await versions();
-      const { stats } = await applyShared(true);
-      const after = await versions();
-      const kept = ids.filter((id) => before.get(id) === after.get(id));
-      assert.ok(kept.length > 0);
-      assert.deepEqual(stats, counts({ skipped: kept.length, mirrored: ids.length - kept.length }));
-      for (const id of ids) {
-        const row = (await account(db, id))!;
-        assert.deepEqual([row.display_name, row.source_lsn], [`Name ${id}`, "0/200"]);
-      }
-    },
-  );
+  await t.step("applied again, the LSN guard skips every change the shares wrote", async () => {
+    const before = await versions();
+    const { stats } = await applyShared(true);
+    assert.deepEqual(stats, counts({ skipped: ids.length }));
+    assert.deepEqual(await versions(), before);
+    for (const id of ids) {
+      const row = (await account(db, id))!;
+      assert.deepEqual([row.display_name, row.source_lsn], [`Name ${id}`, "0/200"]);
+    }
+  });
 });

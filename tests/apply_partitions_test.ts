@@ -27,8 +27,9 @@ Deno.test("a daemon that claims the slot ends the apply partitions of the one be
     const partitions = await ApplyPartitions.connect(db.url, 2);
     try {
       await partitions.mark("slot_a");
-      // A batch in flight: the partitions have their transactions open.
-      const [first] = await partitions.begin();
+      // A batch in flight: a share's transaction open.
+      const [first] = partitions.clients;
+      await first!.query("begin");
       await first!.query(
         "update identity.sync_state set updated_at = now() where slot_name = 'none'",
       );
@@ -54,9 +55,8 @@ Deno.test("a daemon that claims the slot ends the apply partitions of the one be
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.deepEqual(await alive(db.url, partitions.pids), []);
-      await assert.rejects(partitions.commit());
+      await assert.rejects(first!.query("commit"));
     } finally {
-      await partitions.rollback();
       await partitions.end();
     }
   } finally {
@@ -69,8 +69,7 @@ Deno.test("with one apply connection there are no partitions: a batch opens noth
   const partitions = await ApplyPartitions.connect(db.url, 0);
   try {
     assert.deepEqual(partitions.pids, []);
-    assert.deepEqual(await partitions.begin(), []);
-    await partitions.commit();
+    assert.deepEqual(partitions.clients, []);
   } finally {
     await partitions.end();
   }

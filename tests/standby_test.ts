@@ -11,7 +11,12 @@ import { APPLY_LOCK_KEY } from "../src/apply/apply_lock.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { compareLsn } from "../src/db/lsn.ts";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
-import { CheckpointMoved, storeCheckpoint, type SyncCheckpoint } from "../src/sync/checkpoint.ts";
+import {
+  CheckpointMoved,
+  holdCheckpoint,
+  storeCheckpoint,
+  type SyncCheckpoint,
+} from "../src/sync/checkpoint.ts";
 import { METRIC_NAMES } from "../src/telemetry/metric_names.ts";
 import { holdLocks, waitBlockedBy } from "./support/held_kill.ts";
 import { publicIds, waitForMirror } from "./support/mirror_state.ts";
@@ -500,4 +505,58 @@ Deno.test("a daemon that lost the slot cannot store its checkpoint: not an older
   assert.deepEqual(await stored(), { lsn: "0/2000", partial: "0/3000", changes: 200 });
   await store(at("0/3000"), at("0/2000", ["0/3000", 200]));
   assert.deepEqual(await stored(), { lsn: "0/3000", partial: null, changes: 0 });
+});
+
+Deno.test("before a batch's shares commit elsewhere, the daemon holds its checkpoint: a moved one stops it, a held one waits for its commit", async () => {
+  await using db = await createTestDatabase();
+  await migrate(db.url);
+  await sql(
+    db,
+    `insert into identity.sync_state (slot_name, publication_name, legacy_table, legacy_key_type,
+                                      phase, consistent_point, last_applied_lsn)
+     values ($1, $1, 'public.users', 'bigint', 'streaming', '0/1000', '0/2000')`,
+    [db.name],
+  );
+  const at = (lsn: string): SyncCheckpoint => ({
+    lastAppliedLsn: lsn,
+    lastCommitTime: null,
+    partialLsn: null,
+    partialChanges: 0,
+  });
+  await withClient(db.url, async (stale) => {
+    await stale.query("begin");
+    await assert.rejects(
+      holdCheckpoint(stale, db.name, at("0/1000")),
+      (error: CheckpointMoved) => {
+        assert.ok(error instanceof CheckpointMoved);
+        assert.match(error.message, /Cannot hold the checkpoint .* from 0\/1000 to 0\/2000/);
+        return true;
+      },
+    );
+    await stale.query("rollback");
+  });
+  await withClient(db.url, async (leader) => {
+    await leader.query("begin");
+    await holdCheckpoint(leader, db.name, at("0/2000"));
+    // Another daemon's store waits for the holder, then finds the checkpoint moved.
+    const other = withClient(db.url, async (client) => {
+      await client.query("begin");
+      try {
+        await storeCheckpoint(client, db.name, at("0/2500"), at("0/2000"));
+        await client.query("commit");
+      } catch (error) {
+        await client.query("rollback");
+        throw error;
+      }
+    });
+    await waitFor("the other store to wait for the held checkpoint", async () =>
+      (await sql(
+        db,
+        `select 1 from pg_stat_activity
+         where wait_event_type = 'Lock' and query like 'update identity.sync_state%'`,
+      )).rowCount === 1);
+    await storeCheckpoint(leader, db.name, at("0/3000"), at("0/2000"));
+    await leader.query("commit");
+    await assert.rejects(other, CheckpointMoved);
+  });
 });

@@ -10,6 +10,7 @@ import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
 import { type ApplyOptions, type ApplyStats, emptyStats } from "./apply_options.ts";
 import { lockApply } from "./apply_lock.ts";
+import { lookUpByKey } from "./look_up_by_key.ts";
 import { describeFailure, type FailedChange, recordDeadLetters } from "./dead_letters.ts";
 import { applyIsolatingPoison } from "./isolate_poison.ts";
 import { mirrorInPlace } from "./mirror_in_place.ts";
@@ -22,21 +23,6 @@ export type { LegacyChange, TruncateChange } from "./legacy_change.ts";
 /** Why a truncate is a dead letter rather than a change. */
 export const TRUNCATE_REFUSED =
   "a truncate of the legacy table never deletes accounts: check the legacy side, then resolve this dead letter by hand";
-
-/**
- * Every statement of a batch finds its rows by key: a few thousand lookups in unique indexes. Left
- * to its costs the planner reads whole tables instead: it hashes every account for each batch (at
- * a few hundred thousand accounts, with statistics or without), and while the statistics still
- * say a growing table is small it loops over sequential scans (5,000 inserts took 6 s instead of
- * 0.4 s). Either makes a batch's cost grow with the table. Hash and merge joins and sequential
- * scans are off until the transaction ends: with an index, every lookup uses it.
- */
-export async function lookUpByKey(client: pg.ClientBase): Promise<void> {
-  await client.query(
-    `select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
-            set_config('enable_seqscan', 'off', true)`,
-  );
-}
 
 /**
  * Applies `changes` (several source transactions, in commit order) inside the open transaction

@@ -17,9 +17,9 @@ export interface ApplyOptions {
    */
   continuing?: string;
   /**
-   * Other connections to the identity database, each with a transaction open, that mirror a
-   * share of a large batch in place (see `mirrorInPlace`). The caller commits them first, then
-   * the transaction that holds the apply lock and the checkpoint.
+   * Other connections to the identity database, outside any transaction, that mirror the shares
+   * of a large batch in place, each in a transaction of its own committed at once (see
+   * `mirrorInPlace`).
    */
   partitions?: readonly pg.ClientBase[];
 }

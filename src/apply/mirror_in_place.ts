@@ -8,6 +8,7 @@
 import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
 import { isDataError } from "./isolate_poison.ts";
+import { lookUpByKey } from "./look_up_by_key.ts";
 import { escapeReportValue } from "./report_value.ts";
 
 /**
@@ -47,9 +48,14 @@ export const PARTITION_MIN_CHANGES = 1_000;
  * change the statement cannot take (a value the database refuses) leaves every change of its
  * partition to the full plan, which isolates it.
  * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
- * `partitions`: other connections, each with a transaction open, that take a share of a large
- * batch by legacy id (disjoint accounts, so they never wait for each other); the caller commits
- * them before the transaction on `client`, which holds the apply lock and the checkpoint.
+ * `partitions`: other connections, outside any transaction, that share a large batch by legacy id
+ * (disjoint accounts, so they never wait for each other), each share in a transaction of its own,
+ * committed at once. The transaction on `client` then takes no share: it holds no lock on the
+ * accounts while they run. (If it did, a session asking for a strong lock on the accounts between
+ * two shares would wait for it, the next share for that session, and `client`'s transaction,
+ * here, for the share: a cycle through this process that PostgreSQL cannot see or break.) A
+ * share committed before the batch's own transaction fails stays: the batch comes again and the
+ * LSN guard skips what it wrote.
  */
 export async function mirrorInPlace(
   client: pg.ClientBase,
@@ -70,7 +76,8 @@ export async function mirrorInPlace(
       : []
   );
   if (tried.length === 0) return new Set();
-  const clients = tried.length >= PARTITION_MIN_CHANGES ? [client, ...partitions] : [client];
+  const shared = tried.length >= PARTITION_MIN_CHANGES && partitions.length > 0;
+  const clients = shared ? partitions : [client];
   const shares = clients.map((): number[] => []);
   for (const index of tried) {
     shares[partitionOf(changes[index]!.legacyId, clients.length)]!.push(index);
@@ -78,7 +85,11 @@ export async function mirrorInPlace(
   // Every share ends before this returns, a failed one too: nothing runs on a connection that
   // the caller then rolls back.
   const settled = await Promise.allSettled(
-    shares.map((share, i) => mirrorShare(clients[i]!, changes, share, continuing)),
+    shares.map((share, i) =>
+      shared
+        ? mirrorShareAlone(clients[i]!, changes, share, continuing)
+        : mirrorShare(client, changes, share, continuing)
+    ),
   );
   const mirrored = new Set<number>();
   for (const result of settled) {
@@ -94,6 +105,26 @@ function partitionOf(legacyId: string, count: number): number {
   let hash = 0;
   for (let i = 0; i < legacyId.length; i++) hash = (hash * 31 + legacyId.charCodeAt(i)) | 0;
   return (hash >>> 0) % count;
+}
+
+/** {@linkcode mirrorShare} in a transaction of its own on `client`, committed at once. */
+async function mirrorShareAlone(
+  client: pg.ClientBase,
+  changes: readonly AccountChange[],
+  tried: readonly number[],
+  continuing: string | undefined,
+): Promise<number[]> {
+  if (tried.length === 0) return [];
+  await client.query("begin");
+  try {
+    await lookUpByKey(client);
+    const mirrored = await mirrorShare(client, changes, tried, continuing);
+    await client.query("commit");
+    return mirrored;
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  }
 }
 
 /** Mirrors the changes of `changes` at `tried` on `client`; returns the indexes it applied. */

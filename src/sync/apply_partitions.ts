@@ -1,12 +1,11 @@
 /**
- * Parallel apply: the extra identity connections that mirror a share of a large batch in place
- * (see `mirrorInPlace`). Each batch opens a transaction on every one under the daemon's apply lock.
- * They commit once the daemon's own transaction has stored the checkpoint (so a daemon that lost
- * the slot commits nothing on them) and before it commits, so a crash between the two leaves
- * applied rows that the checkpoint does not cover: the batch comes again and the LSN guard skips
- * them. The slot is acknowledged only after the last commit.
+ * Parallel apply: the extra identity connections that mirror the shares of a large batch in place
+ * (see `mirrorInPlace`), each share in a transaction of its own, committed at once. The daemon's
+ * own transaction holds the apply lock and, from before the shares run, its checkpoint's row (so
+ * a daemon that lost the slot stops before writing anything), and takes no share itself. A crash
+ * after a share committed leaves applied rows that the checkpoint does not cover: the batch comes
+ * again and the LSN guard skips them.
  */
-import { lookUpByKey } from "../apply/apply_changes.ts";
 import pg from "../db/pg.ts";
 import { markStreaming } from "./claim_slot.ts";
 
@@ -14,7 +13,6 @@ import { markStreaming } from "./claim_slot.ts";
 export class ApplyPartitions {
   readonly #clients: pg.Client[];
   readonly #pids: number[];
-  #open = false;
 
   private constructor(clients: pg.Client[], pids: number[]) {
     this.#clients = clients;
@@ -52,28 +50,9 @@ export class ApplyPartitions {
     await Promise.all(this.#clients.map((client) => markStreaming(client, slotName)));
   }
 
-  /** Opens a transaction on each, planned by key like the daemon's own; returns them. */
-  async begin(): Promise<readonly pg.Client[]> {
-    this.#open = true;
-    await Promise.all(this.#clients.map(async (client) => {
-      await client.query("begin");
-      await lookUpByKey(client);
-    }));
+  /** The connections, outside any transaction between batches. */
+  get clients(): readonly pg.Client[] {
     return this.#clients;
-  }
-
-  /** Commits what {@linkcode begin} opened. */
-  async commit(): Promise<void> {
-    if (!this.#open) return;
-    this.#open = false;
-    await Promise.all(this.#clients.map((client) => client.query("commit")));
-  }
-
-  /** Rolls back what {@linkcode begin} opened, if anything; never throws. */
-  async rollback(): Promise<void> {
-    if (!this.#open) return;
-    this.#open = false;
-    await Promise.all(this.#clients.map((client) => client.query("rollback").catch(() => {})));
   }
 
   /** Closes every connection. */

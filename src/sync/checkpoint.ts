@@ -62,25 +62,59 @@ export async function storeCheckpoint(
 ): Promise<void> {
   const { rowCount } = await client.query(
     `update identity.sync_state
-     set last_applied_lsn = $2::pg_lsn, last_commit_time = $3, partial_lsn = $4::pg_lsn,
-         partial_changes = $5, phase = 'streaming', updated_at = now()
-     where slot_name = $1 and coalesce(last_applied_lsn, consistent_point) = $6::pg_lsn
-       and partial_lsn is not distinct from $7::pg_lsn and partial_changes = $8`,
+     set last_applied_lsn = $5::pg_lsn, last_commit_time = $6, partial_lsn = $7::pg_lsn,
+         partial_changes = $8, phase = 'streaming', updated_at = now()
+     where ${STILL_AT}`,
     [
-      slotName,
+      ...stillAt(slotName, previous),
       checkpoint.lastAppliedLsn,
       checkpoint.lastCommitTime,
       checkpoint.partialLsn,
       checkpoint.partialChanges,
-      previous.lastAppliedLsn,
-      previous.partialLsn,
-      previous.partialChanges,
     ],
   );
   if (rowCount === 1) return;
+  throw await moved(client, slotName, previous, "store");
+}
+
+/**
+ * Locks the row of the stored checkpoint of `slotName`, inside the open transaction on `client`,
+ * if it is still `previous`: no other daemon moves it before this transaction ends. Before a batch
+ * whose shares commit on other connections, ahead of this transaction: a daemon that lost the slot
+ * stops here, before any of them writes.
+ *
+ * @throws {CheckpointMoved} when another daemon moved it.
+ */
+export async function holdCheckpoint(
+  client: pg.ClientBase,
+  slotName: string,
+  previous: SyncCheckpoint,
+): Promise<void> {
+  const { rowCount } = await client.query(
+    `select 1 from identity.sync_state where ${STILL_AT} for update`,
+    stillAt(slotName, previous),
+  );
+  if (rowCount === 1) return;
+  throw await moved(client, slotName, previous, "hold");
+}
+
+/** The row of `$1`'s checkpoint while it is still at `$2`, `$3`, `$4`. */
+const STILL_AT = `slot_name = $1 and coalesce(last_applied_lsn, consistent_point) = $2::pg_lsn
+  and partial_lsn is not distinct from $3::pg_lsn and partial_changes = $4`;
+
+function stillAt(slotName: string, previous: SyncCheckpoint): unknown[] {
+  return [slotName, previous.lastAppliedLsn, previous.partialLsn, previous.partialChanges];
+}
+
+async function moved(
+  client: pg.ClientBase,
+  slotName: string,
+  previous: SyncCheckpoint,
+  action: "store" | "hold",
+): Promise<CheckpointMoved> {
   const stored = await readCheckpoint(client, slotName);
-  throw new CheckpointMoved(
-    `Cannot store the checkpoint of slot "${slotName}": another daemon moved it from ${
+  return new CheckpointMoved(
+    `Cannot ${action} the checkpoint of slot "${slotName}": another daemon moved it from ${
       describe(previous)
     } to ${describe(stored)}; this one lost the slot and stands by`,
   );

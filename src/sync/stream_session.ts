@@ -22,7 +22,12 @@ import { checkPublishedTable } from "../legacy/published_table.ts";
 import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { errorLine, logger } from "../logging/logging.ts";
 import { HEARTBEAT_PREFIX } from "../replication/decode_pgoutput.ts";
-import { readCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
+import {
+  holdCheckpoint,
+  readCheckpoint,
+  storeCheckpoint,
+  type SyncCheckpoint,
+} from "./checkpoint.ts";
 import { ApplyPartitions } from "./apply_partitions.ts";
 import { claimSlot } from "./claim_slot.ts";
 
@@ -102,9 +107,10 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   let partitions: ApplyPartitions | undefined;
   try {
+    // Shared among several, a large batch's in-place updates run on connections of their own.
     partitions = await ApplyPartitions.connect(
       options.identityUrl,
-      config.sync.applyConnections - 1,
+      config.sync.applyConnections > 1 ? config.sync.applyConnections : 0,
     );
     let checkpoint = await readCheckpoint(identity, slotName);
     const { rows: [{ pid: identityPid }] } = await identity.query("select pg_backend_pid() as pid");
@@ -167,24 +173,22 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         // One applying transaction at a time, an empty batch's too: its checkpoint is checked
         // against the stored one under the same lock as every other daemon's.
         await lockApply(identity);
-        // A large batch's partitions open under the lock and commit before it is released.
-        const shares = batch.changes.length >= PARTITION_MIN_CHANGES
-          ? await partitions!.begin()
-          : [];
+        // A large batch's shares commit on the partitions before this transaction does: a
+        // daemon that lost the slot must stop before they write, so the checkpoint is checked
+        // (and held) first.
+        const shared = batch.changes.length >= PARTITION_MIN_CHANGES &&
+          partitions!.clients.length > 0;
+        if (shared) await holdCheckpoint(identity, slotName, checkpoint);
         stats = await applyChanges(identity, batch.changes, {
           random: options.random,
           protectedNames: skeletons,
           holdDays: config.sync.holdDays,
           continuing,
-          partitions: shares,
+          partitions: shared ? partitions!.clients : [],
         });
-        // The checkpoint first: a daemon that lost the slot stops here, before its partitions
-        // commit anything. Then the partitions, then the transaction that holds the lock.
         await storeCheckpoint(identity, slotName, next, checkpoint);
-        await partitions!.commit();
         await identity.query("commit");
       } catch (error) {
-        await partitions!.rollback();
         await identity.query("rollback").catch(() => {});
         throw error;
       }
