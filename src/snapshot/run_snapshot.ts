@@ -1,8 +1,9 @@
 /**
  * `deno task snapshot`: gives every legacy account a username and a public ID.
  * Stage one reads ranges in parallel and stages the policy's decisions; stage
- * two resolves contested names in one set-based pass, then assigns fallbacks.
- * Every step is stored, so a killed run continues where it stopped.
+ * two decides every name and loads the accounts in one transaction: in one pass
+ * into empty accounts, name by name over existing ones. Every range read is
+ * stored, so a killed run continues where it stopped.
  */
 import { assignFallbacks } from "../apply/assign_fallbacks.ts";
 import { claimContestedNames } from "../apply/claim_contested_names.ts";
