@@ -459,22 +459,29 @@ Deno.test("a SIGSTOPped leader holding a batch open under the apply lock: the st
   assert.deepEqual(backwards, [], "the checkpoint moved back");
 });
 
-Deno.test("a daemon that lost the slot cannot store its checkpoint: not an older one, not one that skips the newer", async () => {
-  await using db = await createTestDatabase();
+/** A streaming run of `db`'s name whose checkpoint is at `lastApplied` (the only row). */
+async function streamingAt(db: TestDatabase, lastApplied: string): Promise<void> {
   await migrate(db.url);
   await sql(
     db,
     `insert into identity.sync_state (slot_name, publication_name, legacy_table, legacy_key_type,
                                       phase, consistent_point, last_applied_lsn)
-     values ($1, $1, 'public.users', 'bigint', 'streaming', '0/1000', '0/1000')`,
-    [db.name],
+     values ($1, $1, 'public.users', 'bigint', 'streaming', '0/1000', $2)`,
+    [db.name, lastApplied],
   );
-  const at = (lsn: string, partial?: [string, number]): SyncCheckpoint => ({
-    lastAppliedLsn: lsn,
-    lastCommitTime: null,
-    partialLsn: partial?.[0] ?? null,
-    partialChanges: partial?.[1] ?? 0,
-  });
+}
+
+/** The checkpoint at `lsn`, inside the transaction `partial` says when it does. */
+const at = (lsn: string, partial?: [string, number]): SyncCheckpoint => ({
+  lastAppliedLsn: lsn,
+  lastCommitTime: null,
+  partialLsn: partial?.[0] ?? null,
+  partialChanges: partial?.[1] ?? 0,
+});
+
+Deno.test("a daemon that lost the slot cannot store its checkpoint: not an older one, not one that skips the newer", async () => {
+  await using db = await createTestDatabase();
+  await streamingAt(db, "0/1000");
   const store = (next: SyncCheckpoint, previous: SyncCheckpoint) =>
     withClient(db.url, async (client) => {
       await client.query("begin");
@@ -509,20 +516,7 @@ Deno.test("a daemon that lost the slot cannot store its checkpoint: not an older
 
 Deno.test("before a batch's shares commit elsewhere, the daemon holds its checkpoint: a moved one stops it, a held one waits for its commit", async () => {
   await using db = await createTestDatabase();
-  await migrate(db.url);
-  await sql(
-    db,
-    `insert into identity.sync_state (slot_name, publication_name, legacy_table, legacy_key_type,
-                                      phase, consistent_point, last_applied_lsn)
-     values ($1, $1, 'public.users', 'bigint', 'streaming', '0/1000', '0/2000')`,
-    [db.name],
-  );
-  const at = (lsn: string): SyncCheckpoint => ({
-    lastAppliedLsn: lsn,
-    lastCommitTime: null,
-    partialLsn: null,
-    partialChanges: 0,
-  });
+  await streamingAt(db, "0/2000");
   await withClient(db.url, async (stale) => {
     await stale.query("begin");
     await assert.rejects(
