@@ -1,10 +1,11 @@
 /**
  * The snapshot's load into an empty `identity.accounts` in one pass over the staged rows: the
- * winners of contested names are chosen by one window function as the rows go into the accounts;
- * the others get a fallback drawn beforehand, staged without an index; a second window keeps
- * every name once (a winner before a fallback, then claim order). Nothing is written twice, and
- * no decided name is stored apart from its account. The few staged accounts whose fallback
- * collided are left without one, for the fallback pass over what is left.
+ * losers of contested names (and the accounts without a candidate) are found by one window
+ * function and get a fallback drawn beforehand, kept in a temporary table without an index;
+ * every other staged account won its candidate. One statement then writes the accounts, keeping
+ * a drawn fallback only when no staged account has it as its candidate and no better claimant
+ * drew it too. No decided name is stored apart from its account. The few staged accounts whose
+ * fallback collided are left without one, for the fallback pass over what is left.
  */
 import { copyRows } from "../db/copy_rows.ts";
 import type pg from "../db/pg.ts";
@@ -87,8 +88,25 @@ export async function loadInOnePass(
   // Fresh statistics of the staged rows: one sort per window, hash joins, here and after.
   await client.query("analyze identity.snapshot_rows");
   await drawFallbacks(client, slotName, options);
+  // A staged account without a drawn fallback won its candidate: every name is a winner's once.
+  // So a drawn fallback is kept unless it is some staged account's candidate (its winner has it)
+  // or another account with a better claim drew it too; only the fallbacks are sorted.
   const { rows } = await client.query<OnePassRow>(
-    `with decided as materialized (
+    `with collided as materialized (
+       select f.legacy_id from pg_temp.snapshot_fallbacks f
+       where f.username in (select s.candidate from identity.snapshot_rows s
+                            where s.slot_name = $1 and s.candidate is not null)
+       union all
+       select legacy_id from (
+         select f.legacy_id,
+                row_number() over (partition by f.username order by ${claimOrderSql("s")})
+                  as name_rank
+         from pg_temp.snapshot_fallbacks f
+         join identity.snapshot_rows s on s.legacy_id = f.legacy_id and s.slot_name = $1
+       ) d
+       where name_rank > 1
+     ),
+     decided as materialized (
        select s.legacy_id, s.public_id, s.display_name, s.raw_value, s.legacy_created_at,
               s.source_lsn, s.tier, s.resembles,
               coalesce(f.username, s.candidate) as username,
@@ -98,9 +116,8 @@ export async function loadInOnePass(
               case when f.legacy_id is not null then 'fallback'
                    when s.tier = 1 then 'exact' else 'claimed' end as decision,
               coalesce(f.reasons, s.reasons) as reasons,
-              row_number() over (partition by coalesce(f.username, s.candidate)
-                                 order by f.legacy_id is null desc, ${claimOrderSql("s")})
-                = 1 and coalesce(f.username, s.candidate) is not null as named
+              case when f.legacy_id is null then s.candidate is not null
+                   else f.legacy_id not in (select legacy_id from collided) end as named
        from identity.snapshot_rows s
        left join pg_temp.snapshot_fallbacks f on f.legacy_id = s.legacy_id
        where s.slot_name = $1
