@@ -1191,6 +1191,12 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
         assert.notEqual(after.get(id), before.get(id), id);
         assert.equal((await account(db, id))!.display_name, `Name ${id}`);
       }
+      // Two transactions, one a partition: a string hash splits a thousand ids roughly in half.
+      const shares = Map.groupBy(ids, (id) => after.get(id));
+      assert.equal(shares.size, 2);
+      for (const share of shares.values()) {
+        assert.ok(share.length > ids.length / 4 && share.length < (ids.length * 3) / 4);
+      }
     },
   );
 

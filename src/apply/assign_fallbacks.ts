@@ -15,7 +15,7 @@ import { sortReasons } from "../policy/reason_codes.ts";
 import { BASED_ATTEMPTS, SHORT_SUFFIX_ATTEMPTS } from "../policy/fallback_username.ts";
 import { claimOrderSql, onHoldSql } from "./claim_contested_names.ts";
 import { TIER_BY_RANK } from "./name_decision.ts";
-import { type Settled, settled } from "./settled.ts";
+import { settled } from "./settled.ts";
 
 /** Attempts after which a name that still collides is a bug, not bad luck. */
 const MAX_ATTEMPTS = 40;
@@ -163,55 +163,34 @@ async function assignBatch(
   return assigned;
 }
 
-/** Proposals drawn and sent in one statement; the next chunk is drawn while it runs. */
-const CHUNK = 500;
-
 /**
- * Records one name per proposal; returns the legacy ids that got theirs. The statements go out in
- * the proposals' order (claim order) on the one writer, so the first claimant of a name gets it;
- * each chunk's names are drawn while the server inserts the chunk before.
+ * A fallback for `base` at `attempt` that is not in `drawn`, which it joins: two accounts of one
+ * batch drawing the same name would collide for nothing, so a name already drawn is drawn again (a
+ * few times; a collision left after that is caught where the names are stored).
  */
+export function drawDistinct(
+  drawn: Set<string>,
+  base: string | null,
+  attempt: number,
+  random: RandomSource,
+): string {
+  let name = fallbackUsername(base, attempt, random);
+  for (let i = 0; i < 8 && drawn.has(name); i++) name = fallbackUsername(base, attempt, random);
+  drawn.add(name);
+  return name;
+}
+
+/** Records one name per proposal; returns the legacy ids that got theirs. */
 async function insertProposals(
   writer: pg.Client,
   slotName: string,
   proposals: Proposal[],
   random: RandomSource,
 ): Promise<Set<string>> {
-  // Two accounts of one batch drawing the same fallback would collide for nothing: redraw.
   const drawn = new Set<string>();
-  const sent: Settled<Set<string>>[] = [];
-  for (let start = 0; start < proposals.length; start += CHUNK) {
-    // Let the writer's client send the statement queued before (a macrotask: socket I/O runs).
-    if (start > 0) await new Promise((resolve) => setTimeout(resolve, 0));
-    const chunk = proposals.slice(start, start + CHUNK);
-    const names = chunk.map((p) => {
-      if (p.attempt === -1) return p.account.candidate!;
-      let name = fallbackUsername(p.account.base, p.attempt, random);
-      for (let i = 0; i < 8 && drawn.has(name); i++) {
-        name = fallbackUsername(p.account.base, p.attempt, random);
-      }
-      drawn.add(name);
-      return name;
-    });
-    sent.push(settled(insertNames(writer, slotName, chunk, names)));
-  }
-  const inserted = new Set<string>();
-  // Every statement is awaited, also after one failed: none is left to fail unobserved.
-  const results = await Promise.allSettled(sent.map((chunk) => chunk.result()));
-  for (const result of results) {
-    if (result.status === "rejected") throw result.reason;
-    for (const legacyId of result.value) inserted.add(legacyId);
-  }
-  return inserted;
-}
-
-/** Inserts `names[i]` for `proposals[i]` where free; returns the legacy ids that got theirs. */
-async function insertNames(
-  writer: pg.Client,
-  slotName: string,
-  proposals: Proposal[],
-  names: string[],
-): Promise<Set<string>> {
+  const names = proposals.map((p) =>
+    p.attempt === -1 ? p.account.candidate! : drawDistinct(drawn, p.account.base, p.attempt, random)
+  );
   const claimed = proposals.map((p) => p.attempt === -1);
   const { rows } = await writer.query<{ legacy_id: string }>(
     `insert into identity.snapshot_names (slot_name, username, legacy_id, username_source,

@@ -23,6 +23,15 @@ export function onHoldSql(nameSql: string): string {
     where h.username = ${nameSql} and (h.held_until is null or h.held_until > now()))`;
 }
 
+/** Whether a name of the run of `slotName` is decided in `identity.snapshot_names`. */
+export async function namesDecided(client: pg.ClientBase, slotName: string): Promise<boolean> {
+  const { rowCount } = await client.query(
+    "select 1 from identity.snapshot_names where slot_name = $1 limit 1",
+    [slotName],
+  );
+  return rowCount !== 0;
+}
+
 /**
  * Records, in `identity.snapshot_names`, the winner of every staged candidate
  * name that is free: not held, not an existing account's. Losers are left for

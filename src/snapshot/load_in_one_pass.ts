@@ -9,15 +9,11 @@
  */
 import { copyRows } from "../db/copy_rows.ts";
 import type pg from "../db/pg.ts";
-import {
-  fallbackUsername,
-  type RandomSource,
-  type ReasonCode,
-  usernameSkeleton,
-} from "../policy/mod.ts";
+import { type RandomSource, type ReasonCode, usernameSkeleton } from "../policy/mod.ts";
 import { SHORT_SUFFIX_ATTEMPTS } from "../policy/fallback_username.ts";
 import { sortReasons } from "../policy/reason_codes.ts";
-import { claimOrderSql, tierNameSql } from "../apply/claim_contested_names.ts";
+import { claimOrderSql, namesDecided, tierNameSql } from "../apply/claim_contested_names.ts";
+import { drawDistinct } from "../apply/assign_fallbacks.ts";
 import { buildIndexes, dropIndexesWhenEmpty, type LoadResult } from "../apply/load_accounts.ts";
 import { type Settled, settled } from "../apply/settled.ts";
 import type { SnapshotCounts } from "./snapshot_summary.ts";
@@ -77,11 +73,7 @@ export async function loadInOnePass(
   await client.query("set local work_mem = '256MB'");
   await client.query("set local maintenance_work_mem = '512MB'");
   await client.query("lock table identity.accounts in share row exclusive mode");
-  const { rowCount: decided } = await client.query(
-    "select 1 from identity.snapshot_names where slot_name = $1 limit 1",
-    [slotName],
-  );
-  if (decided !== 0) return null;
+  if (await namesDecided(client, slotName)) return null;
   const accountIndexes = await dropIndexesWhenEmpty(client, "accounts");
   if (accountIndexes === null) return null;
   const reportIndexes = await dropIndexesWhenEmpty(client, "migration_report");
@@ -130,13 +122,13 @@ export async function loadInOnePass(
        from decided where named
        returning 1
      ),
+     -- Nothing reads it: a data-modifying WITH runs to the end all the same.
      reported as (
        insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
          username, source, source_lsn, resembles)
        select legacy_id, raw_value, (array['exact', 'normalized', 'derived'])[tier], decision,
               reasons, username, 'snapshot', source_lsn, resembles
        from decided where named and decision <> 'exact'
-       returning 1
      ),
      counted as (
        select count(*)::int as rows,
@@ -156,9 +148,7 @@ export async function loadInOnePass(
              where named and decision <> 'exact'
              group by reason) r
      )
-     select (select count(*) from loaded)::int as loaded,
-            (select count(*) from reported)::int as reported,
-            counted.*, reasons.reasons
+     select (select count(*) from loaded)::int as loaded, counted.*, reasons.reasons
      from counted, reasons`,
     [slotName],
   );
@@ -185,7 +175,6 @@ export async function loadInOnePass(
 /** What the one-pass statement returns. */
 interface OnePassRow {
   loaded: number;
-  reported: number;
   rows: number;
   leftovers: number;
   exact: number;
@@ -268,11 +257,7 @@ function drawFallback(
   const names = new Set<string>();
   return (loser) => {
     const attempt = Number(loser.base_losers) > WIDE_SUFFIX_FROM ? SHORT_SUFFIX_ATTEMPTS : 0;
-    let name = fallbackUsername(loser.base, attempt, random);
-    for (let i = 0; i < 8 && names.has(name); i++) {
-      name = fallbackUsername(loser.base, attempt, random);
-    }
-    names.add(name);
+    const name = drawDistinct(names, loser.base, attempt, random);
     const reasons = loser.lost ? sortReasons([...loser.reasons, "TAKEN_BY_OLDER"]) : loser.reasons;
     return [loser.legacy_id, name, usernameSkeleton(name), reasons];
   };

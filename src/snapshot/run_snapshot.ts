@@ -6,7 +6,7 @@
  * stored, so a killed run continues where it stopped.
  */
 import { assignFallbacks } from "../apply/assign_fallbacks.ts";
-import { claimContestedNames } from "../apply/claim_contested_names.ts";
+import { claimContestedNames, namesDecided } from "../apply/claim_contested_names.ts";
 import {
   loadAccounts,
   type LoadResult,
@@ -285,11 +285,7 @@ async function decideAndLoad(
       seconds: elapsed(started),
     });
   } else {
-    const { rowCount: decided } = await identity.query(
-      "select 1 from identity.snapshot_names where slot_name = $1 limit 1",
-      [slotName],
-    );
-    if (decided === 0) {
+    if (!(await namesDecided(identity, slotName))) {
       const { claimed } = await claimContestedNames(identity, slotName);
       log.info("contested names resolved: {claimed} accounts won their names", {
         claimed,
