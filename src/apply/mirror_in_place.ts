@@ -5,6 +5,7 @@
  * LSN guard and the stored legacy username is the one the change carries; whatever it does not
  * apply (a rename, a new or tombstoned account, a replay) goes through the full plan.
  */
+import { type ArrayElement, arrayLiteral } from "../db/array_literal.ts";
 import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
 import { isDataError } from "./isolate_poison.ts";
@@ -21,18 +22,21 @@ const GUARD = `a.status = 'active'
        or (a.source_lsn = u.source_lsn and u.source_lsn = $9::pg_lsn))
   and (not u.sent_username or a.legacy_username is not distinct from u.legacy_username)`;
 
-/** The statement's eight columns of the changes `pick` reads. */
-function columnsOf(pick: <T>(value: (change: AccountChange) => T) => T[]): unknown[] {
-  return [
-    pick((c) => c.legacyId),
-    pick((c) => c.displayName ?? null),
-    pick((c) => c.displayName !== undefined),
-    pick((c) => c.createdAt ?? null),
-    pick((c) => c.createdAt !== undefined),
-    pick((c) => escapeReportValue(c.username)),
-    pick((c) => c.username !== undefined),
-    pick((c) => c.lsn),
-  ];
+/** The statement's eight parameters of the changes at `tried`, as array literals, in one pass. */
+function parametersOf(changes: readonly AccountChange[], tried: readonly number[]): string[] {
+  const columns: ArrayElement[][] = Array.from({ length: 8 }, () => new Array(tried.length));
+  for (let i = 0; i < tried.length; i++) {
+    const c = changes[tried[i]!]!;
+    columns[0]![i] = c.legacyId;
+    columns[1]![i] = c.displayName ?? null;
+    columns[2]![i] = c.displayName !== undefined;
+    columns[3]![i] = c.createdAt ?? null;
+    columns[4]![i] = c.createdAt !== undefined;
+    columns[5]![i] = escapeReportValue(c.username);
+    columns[6]![i] = c.username !== undefined;
+    columns[7]![i] = c.lsn;
+  }
+  return columns.map(arrayLiteral);
 }
 
 /**
@@ -69,12 +73,14 @@ export async function mirrorInPlace(
     see(change.legacyId);
     if (change.previousLegacyId !== undefined) see(change.previousLegacyId);
   }
-  const tried = changes.flatMap((change, index) =>
-    change.kind === "upsert" && change.previousLegacyId === undefined &&
+  const tried: number[] = [];
+  for (let index = 0; index < changes.length; index++) {
+    const change = changes[index]!;
+    if (
+      change.kind === "upsert" && change.previousLegacyId === undefined &&
       seen.get(change.legacyId) === 1
-      ? [index]
-      : []
-  );
+    ) tried.push(index);
+  }
   if (tried.length === 0) return new Set();
   const shared = tried.length >= PARTITION_MIN_CHANGES && partitions.length > 0;
   const clients = shared ? partitions : [client];
@@ -135,8 +141,6 @@ async function mirrorShare(
   continuing: string | undefined,
 ): Promise<number[]> {
   if (tried.length === 0) return [];
-  const pick = <T>(value: (change: AccountChange) => T) =>
-    tried.map((index) => value(changes[index]!));
   await client.query("savepoint mirror_in_place");
   try {
     // One probe per change: each is joined to its account once, judged there, and only the ones
@@ -173,7 +177,7 @@ async function mirrorShare(
        select u.legacy_id from u
        where not coalesce(u.passes, false)
           or (u.differs and u.legacy_id not in (select w.legacy_id from written w))`,
-      [...columnsOf(pick), continuing ?? null],
+      [...parametersOf(changes, tried), continuing ?? null],
     );
     await client.query("release savepoint mirror_in_place");
     const left = new Set(rows.map((row) => row.legacy_id));

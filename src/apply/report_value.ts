@@ -3,6 +3,8 @@
 /** Code points of a raw value kept in a report row; the rest is counted, not stored. */
 export const REPORT_VALUE_MAX_CODE_POINTS = 256;
 
+const PLAIN = /^[\x20-\x5b\x5d-\x7e]*$/;
+
 /**
  * Escapes a raw legacy value for `identity.migration_report.raw_value`: printable
  * ASCII stays, everything else becomes `\uXXXX` (or `\u{XXXXX}`), a backslash
@@ -10,6 +12,8 @@ export const REPORT_VALUE_MAX_CODE_POINTS = 256;
  */
 export function escapeReportValue(raw: string | null | undefined): string | null {
   if (raw === null || raw === undefined) return null;
+  // Most values are short printable ASCII without a backslash: kept as they are.
+  if (raw.length <= REPORT_VALUE_MAX_CODE_POINTS && PLAIN.test(raw)) return raw;
   let out = "";
   let count = 0;
   for (const char of raw) {

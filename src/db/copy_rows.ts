@@ -4,6 +4,7 @@
  */
 // @ts-types="@types/pg-copy-streams"
 import { from as copyFrom } from "pg-copy-streams";
+import { quotedElement } from "./array_literal.ts";
 import type pg from "./pg.ts";
 
 /** A value COPY's text format can carry: null is `\N`; arrays become array literals. */
@@ -32,12 +33,7 @@ function copyField(value: CopyValue): string {
   if (value === null) return "\\N";
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return escapeCopy(value);
-  return escapeCopy(`{${value.map(arrayElement).join(",")}}`);
-}
-
-/** An element of an array literal: always quoted, `"` and `\` escaped. */
-function arrayElement(value: string): string {
-  return `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  return escapeCopy(`{${value.map(quotedElement).join(",")}}`);
 }
 
 const SPECIAL = /[\\\t\n\r]/;
