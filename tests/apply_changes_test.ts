@@ -8,7 +8,7 @@ import {
   type LegacyChange,
 } from "../src/apply/apply_changes.ts";
 import { emptyStats } from "../src/apply/apply_options.ts";
-import { PARTITION_MIN_CHANGES } from "../src/apply/mirror_in_place.ts";
+import { PARTITION_MIN_CHANGES, SHARED_ROUNDS } from "../src/apply/mirror_in_place.ts";
 import { tombstoneUsername } from "../src/apply/tombstone_username.ts";
 import { listDeadLetters } from "../src/apply/dead_letters.ts";
 import { retryDeadLetters } from "../src/apply/retry_dead_letters.ts";
@@ -1191,11 +1191,15 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
         assert.notEqual(after.get(id), before.get(id), id);
         assert.equal((await account(db, id))!.display_name, `Name ${id}`);
       }
-      // Two transactions, one a partition: a string hash splits a thousand ids roughly in half.
+      // A transaction per partition and round: each round takes every third change, and a
+      // string hash splits a round's ids roughly in half.
       const shares = Map.groupBy(ids, (id) => after.get(id));
-      assert.equal(shares.size, 2);
+      assert.equal(shares.size, 2 * SHARED_ROUNDS);
+      const round = ids.length / SHARED_ROUNDS;
       for (const share of shares.values()) {
-        assert.ok(share.length > ids.length / 4 && share.length < (ids.length * 3) / 4);
+        assert.ok(share.length > round / 4 && share.length < (round * 3) / 4, `${share.length}`);
+        const rounds = new Set(share.map((id) => ids.indexOf(id) % SHARED_ROUNDS));
+        assert.equal(rounds.size, 1);
       }
     },
   );
@@ -1210,4 +1214,50 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
       assert.deepEqual([row.display_name, row.source_lsn], [`Name ${id}`, "0/200"]);
     }
   });
+});
+
+Deno.test("a large batch that changes every account of its pages keeps its updates HOT: no index entry for a mirrored value", async () => {
+  await using db = await identityDatabase();
+  // Created in one batch, the accounts fill their pages in key order, as a snapshot loads them.
+  const ids = Array.from({ length: 3 * PARTITION_MIN_CHANGES }, (_, i) => String(i + 1));
+  await apply(db, ids.map((id) => upsert(id, "0/100")));
+  const updates = async () =>
+    (await query<{ updated: number; hot: number }>(
+      db,
+      `select n_tup_upd::int as updated, n_tup_hot_upd::int as hot
+       from pg_stat_user_tables where relid = 'identity.accounts'::regclass`,
+    ))[0]!;
+  const before = await updates();
+  // A legacy backfill: every account changes, in key order, in one batch shared as the daemon's.
+  await withClient(
+    db.url,
+    (first) =>
+      withClient(
+        db.url,
+        (second) =>
+          withClient(db.url, (client) =>
+            inTransaction(client, async () => {
+              const stats = await applyChanges(
+                client,
+                ids.map((id) =>
+                  upsert(id, "0/200", { displayName: `Display name of account ${id}` })
+                ),
+                options({ partitions: [first, second] }),
+              );
+              assert.deepEqual(stats, counts({ mirrored: ids.length }));
+            })),
+      ),
+  );
+  // The partitions' sessions have ended: their counts reach the statistics.
+  let after = before;
+  await waitFor("the statistics of every update", async () => {
+    await query(db, "select pg_stat_clear_snapshot()");
+    after = await updates();
+    return after.updated - before.updated >= ids.length;
+  });
+  assert.equal(after.updated - before.updated, ids.length);
+  // In one transaction a page takes about a third of its accounts' new versions; the rest would
+  // add an entry to each of the five indexes.
+  const hot = after.hot - before.hot;
+  assert.ok(hot >= ids.length * 0.9, `${hot} of ${ids.length} updates were HOT`);
 });

@@ -7,7 +7,7 @@
  * public ID changes and the checkpoint never moves back.
  */
 import assert from "node:assert/strict";
-import { APPLY_LOCK_KEY } from "../src/apply/apply_lock.ts";
+import { APPLY_LOCK_KEY, lockApply } from "../src/apply/apply_lock.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { compareLsn } from "../src/db/lsn.ts";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
@@ -514,11 +514,12 @@ Deno.test("a daemon that lost the slot cannot store its checkpoint: not an older
   assert.deepEqual(await stored(), { lsn: "0/3000", partial: null, changes: 0 });
 });
 
-Deno.test("before a batch's shares commit elsewhere, the daemon holds its checkpoint: a moved one stops it, a held one waits for its commit", async () => {
+Deno.test("before a batch's shares commit elsewhere, the daemon checks its checkpoint under the apply lock: a moved one stops it, another daemon's store waits for its commit, and it takes no transaction ID", async () => {
   await using db = await createTestDatabase();
   await streamingAt(db, "0/2000");
   await withClient(db.url, async (stale) => {
     await stale.query("begin");
+    await lockApply(stale);
     await assert.rejects(
       holdCheckpoint(stale, db.name, at("0/1000")),
       (error: CheckpointMoved) => {
@@ -531,11 +532,16 @@ Deno.test("before a batch's shares commit elsewhere, the daemon holds its checkp
   });
   await withClient(db.url, async (leader) => {
     await leader.query("begin");
+    await lockApply(leader);
     await holdCheckpoint(leader, db.name, at("0/2000"));
-    // Another daemon's store waits for the holder, then finds the checkpoint moved.
+    // A transaction ID would keep the shares' old row versions from being pruned.
+    const { rows } = await leader.query("select pg_current_xact_id_if_assigned() as xid");
+    assert.equal(rows[0]!.xid, null);
+    // Another daemon's batch waits for the holder's apply lock, then finds the checkpoint moved.
     const other = withClient(db.url, async (client) => {
       await client.query("begin");
       try {
+        await lockApply(client);
         await storeCheckpoint(client, db.name, at("0/2500"), at("0/2000"));
         await client.query("commit");
       } catch (error) {
@@ -543,11 +549,12 @@ Deno.test("before a batch's shares commit elsewhere, the daemon holds its checkp
         throw error;
       }
     });
-    await waitFor("the other store to wait for the held checkpoint", async () =>
+    await waitFor("the other daemon's batch to wait for the apply lock", async () =>
       (await sql(
         db,
         `select 1 from pg_stat_activity
-         where wait_event_type = 'Lock' and query like 'update identity.sync_state%'`,
+         where wait_event_type = 'Lock' and wait_event = 'advisory'
+           and query like 'select pg_advisory_xact_lock%'`,
       )).rowCount === 1);
     await storeCheckpoint(leader, db.name, at("0/3000"), at("0/2000"));
     await leader.query("commit");

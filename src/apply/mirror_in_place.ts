@@ -46,6 +46,19 @@ function parametersOf(changes: readonly AccountChange[], tried: readonly number[
 export const PARTITION_MIN_CHANGES = 1_000;
 
 /**
+ * Rounds of a shared batch: each takes every third change, and its shares commit before the next
+ * round starts. Rows next to each other in the legacy table mostly lie next to each other in
+ * `identity.accounts` (the snapshot loads them in key order), and a large legacy update (a
+ * backfill, a burst) changes them in that order. One transaction that updates all of a page's
+ * thirty-odd accounts finds room (fillfactor 70) for about a third of the new versions; the others
+ * are not HOT and add an entry to each of the five indexes. A round's transactions commit before
+ * the next round's reach the page, so those prune the old versions and find room again. (Only
+ * while no older transaction is open: the batch's own takes no transaction ID before its shares,
+ * see `holdCheckpoint`.)
+ */
+export const SHARED_ROUNDS = 3;
+
+/**
  * Mirrors in place, inside the open transaction on `client`, the changes of `changes` it can;
  * returns their indexes. Only upserts whose legacy id appears once in `changes`, and that re-key
  * nothing, are tried (the order of several changes to one account is the plan's business). A
@@ -53,8 +66,8 @@ export const PARTITION_MIN_CHANGES = 1_000;
  * partition to the full plan, which isolates it.
  * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
  * `partitions`: other connections, outside any transaction, that share a large batch by legacy id
- * (disjoint accounts, so they never wait for each other), each share in a transaction of its own,
- * committed at once. The transaction on `client` then takes no share: it holds no lock on the
+ * (disjoint accounts, so they never wait for each other), in {@linkcode SHARED_ROUNDS} rounds,
+ * each share in a transaction of its own, committed at once. The transaction on `client` then takes no share: it holds no lock on the
  * accounts while they run. (If it did, a session asking for a strong lock on the accounts between
  * two shares would wait for it, the next share for that session, and `client`'s transaction,
  * here, for the share: a cycle through this process that PostgreSQL cannot see or break.) A
@@ -82,25 +95,26 @@ export async function mirrorInPlace(
     ) tried.push(index);
   }
   if (tried.length === 0) return new Set();
-  const shared = tried.length >= PARTITION_MIN_CHANGES && partitions.length > 0;
-  const clients = shared ? partitions : [client];
-  const shares = clients.map((): number[] => []);
-  for (const index of tried) {
-    shares[partitionOf(changes[index]!.legacyId, clients.length)]!.push(index);
-  }
-  // Every share ends before this returns, a failed one too: nothing runs on a connection that
-  // the caller then rolls back.
-  const settled = await Promise.allSettled(
-    shares.map((share, i) =>
-      shared
-        ? mirrorShareAlone(clients[i]!, changes, share, continuing)
-        : mirrorShare(client, changes, share, continuing)
-    ),
-  );
   const mirrored = new Set<number>();
-  for (const result of settled) {
-    if (result.status === "rejected") throw result.reason;
-    for (const index of result.value) mirrored.add(index);
+  if (tried.length < PARTITION_MIN_CHANGES || partitions.length === 0) {
+    for (const index of await mirrorShare(client, changes, tried, continuing)) mirrored.add(index);
+    return mirrored;
+  }
+  for (let round = 0; round < SHARED_ROUNDS; round++) {
+    const shares = partitions.map((): number[] => []);
+    for (let k = round; k < tried.length; k += SHARED_ROUNDS) {
+      const index = tried[k]!;
+      shares[partitionOf(changes[index]!.legacyId, partitions.length)]!.push(index);
+    }
+    // Every share ends before this returns, a failed one too: nothing runs on a connection that
+    // the caller then rolls back.
+    const settled = await Promise.allSettled(
+      shares.map((share, i) => mirrorShareAlone(partitions[i]!, changes, share, continuing)),
+    );
+    for (const result of settled) {
+      if (result.status === "rejected") throw result.reason;
+      for (const index of result.value) mirrored.add(index);
+    }
   }
   return mirrored;
 }

@@ -78,10 +78,12 @@ export async function storeCheckpoint(
 }
 
 /**
- * Locks the row of the stored checkpoint of `slotName`, inside the open transaction on `client`,
- * if it is still `previous`: no other daemon moves it before this transaction ends. Before a batch
- * whose shares commit on other connections, ahead of this transaction: a daemon that lost the slot
- * stops here, before any of them writes.
+ * Checks, inside the open transaction on `client`, which holds the apply lock (`lockApply`), that
+ * the stored checkpoint of `slotName` is still `previous`. Before a batch whose shares commit on
+ * other connections, ahead of this transaction: a daemon that lost the slot stops here, before any
+ * of them writes. Every daemon stores its checkpoint under the same lock, so none moves it before
+ * this transaction ends. No row lock: it would give this transaction a transaction ID, and while
+ * that is open the shares' old row versions could not be pruned (see `SHARED_ROUNDS`).
  *
  * @throws {CheckpointMoved} when another daemon moved it.
  */
@@ -91,7 +93,7 @@ export async function holdCheckpoint(
   previous: SyncCheckpoint,
 ): Promise<void> {
   const { rowCount } = await client.query(
-    `select 1 from identity.sync_state where ${STILL_AT} for update`,
+    `select 1 from identity.sync_state where ${STILL_AT}`,
     stillAt(slotName, previous),
   );
   if (rowCount === 1) return;

@@ -175,7 +175,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         await lockApply(identity);
         // A large batch's shares commit on the partitions before this transaction does: a
         // daemon that lost the slot must stop before they write, so the checkpoint is checked
-        // (and held) first.
+        // first, under the apply lock every daemon stores its checkpoint under.
         const shared = batch.changes.length >= PARTITION_MIN_CHANGES &&
           partitions!.clients.length > 0;
         if (shared) await holdCheckpoint(identity, slotName, checkpoint);
