@@ -67,12 +67,12 @@ export const SHARED_ROUNDS = 3;
  * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
  * `partitions`: other connections, outside any transaction, that share a large batch by legacy id
  * (disjoint accounts, so they never wait for each other), in {@linkcode SHARED_ROUNDS} rounds,
- * each share in a transaction of its own, committed at once. The transaction on `client` then takes no share: it holds no lock on the
- * accounts while they run. (If it did, a session asking for a strong lock on the accounts between
- * two shares would wait for it, the next share for that session, and `client`'s transaction,
- * here, for the share: a cycle through this process that PostgreSQL cannot see or break.) A
- * share committed before the batch's own transaction fails stays: the batch comes again and the
- * LSN guard skips what it wrote.
+ * each share in a transaction of its own, committed at once. The transaction on `client` then
+ * takes no share: it holds no lock on the accounts while they run. (If it did, a session asking
+ * for a strong lock on the accounts between two shares would wait for it, the next share for that
+ * session, and `client`'s transaction, here, for the share: a cycle through this process that
+ * PostgreSQL cannot see or break.) A share committed before the batch's own transaction fails
+ * stays: the batch comes again and the LSN guard skips what it wrote.
  */
 export async function mirrorInPlace(
   client: pg.ClientBase,
