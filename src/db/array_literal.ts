@@ -10,7 +10,7 @@ export type ArrayElement = string | boolean | null;
 const NEEDS_ESCAPE = /["\\]/;
 
 /** `value` quoted as an element of an array literal, `"` and `\` escaped. */
-export function quotedElement(value: string): string {
+function quotedElement(value: string): string {
   return NEEDS_ESCAPE.test(value)
     ? `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
     : `"${value}"`;
@@ -24,8 +24,8 @@ export function arrayLiteral(values: readonly ArrayElement[]): string {
   let literal = "{";
   for (let i = 0; i < values.length; i++) {
     if (i > 0) literal += ",";
-    const value = values[i];
-    if (value === null || value === undefined) literal += "NULL";
+    const value = values[i]!;
+    if (value === null) literal += "NULL";
     else if (typeof value === "boolean") literal += value ? "t" : "f";
     else literal += quotedElement(value);
   }

@@ -4,7 +4,7 @@
  */
 // @ts-types="@types/pg-copy-streams"
 import { from as copyFrom } from "pg-copy-streams";
-import { quotedElement } from "./array_literal.ts";
+import { arrayLiteral } from "./array_literal.ts";
 import type pg from "./pg.ts";
 
 /** A value COPY's text format can carry: null is `\N`; arrays become array literals. */
@@ -33,7 +33,7 @@ function copyField(value: CopyValue): string {
   if (value === null) return "\\N";
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return escapeCopy(value);
-  return escapeCopy(`{${value.map(quotedElement).join(",")}}`);
+  return escapeCopy(arrayLiteral(value));
 }
 
 const SPECIAL = /[\\\t\n\r]/;
