@@ -21,6 +21,7 @@ import {
   validateUsername,
 } from "../src/policy/mod.ts";
 import { lsnBefore } from "../src/db/lsn.ts";
+import type pg from "../src/db/pg.ts";
 import { runCli } from "./support/snapshot_fixture.ts";
 import { waitFor } from "./support/wait_for.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
@@ -70,6 +71,20 @@ async function identityDatabase(): Promise<TestDatabase> {
   const db = await createTestDatabase();
   await migrate(db.url);
   return db;
+}
+
+/** `client`, with the text of every statement it is sent appended to `sent`. */
+function recording(client: pg.ClientBase, sent: string[]): pg.ClientBase {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== "query") return Reflect.get(target, property, receiver);
+      return (...args: Parameters<pg.ClientBase["query"]>) => {
+        const [text] = args as unknown[];
+        sent.push(typeof text === "string" ? text.trim() : "?");
+        return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 /** Applies `changes` as the daemon does: one transaction, committed. */
@@ -1136,11 +1151,19 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
           withClient(db.url, async (client) => {
             const { rows: [{ pid }] } = await client.query("select pg_backend_pid() as pid");
             await client.query("begin");
-            const applying = applyChanges(client, batch, options({ partitions: [first, second] }));
+            const sent = { first: [] as string[], second: [] as string[], own: [] as string[] };
+            const partitions = [recording(first, sent.first), recording(second, sent.second)];
+            const applying = applyChanges(
+              recording(client, sent.own),
+              batch,
+              options({
+                partitions,
+              }),
+            );
             await whileShared?.(pid);
             const stats = await applying;
             await client.query(commit ? "commit" : "rollback");
-            return { stats };
+            return { stats, sent };
           })),
     );
   const versions = async () =>
@@ -1163,7 +1186,7 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
           [ids[0]],
         );
         let locks: string[] = [];
-        const { stats } = await applyShared(false, async (pid) => {
+        const { stats, sent } = await applyShared(false, async (pid) => {
           await waitFor(
             "a share to wait for the held account",
             async () =>
@@ -1182,6 +1205,19 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
           await writer.query("commit");
         });
         assert.deepEqual(stats, counts({ mirrored: ids.length }));
+        // A share is three round trips: it opens its transaction (asynchronous commit: the
+        // batch's own commit, synchronous, flushes its WAL before anything is acknowledged),
+        // writes, and commits. The batch's own transaction keeps synchronous commit.
+        for (const partition of [sent.first, sent.second]) {
+          assert.equal(partition.length, 3 * SHARED_ROUNDS);
+          for (let round = 0; round < SHARED_ROUNDS; round++) {
+            const [opening, statement, closing] = partition.slice(3 * round, 3 * round + 3);
+            assert.match(opening!, /^begin; set local synchronous_commit = off; select /);
+            assert.match(statement!, /^with u as materialized/);
+            assert.equal(closing, "commit");
+          }
+        }
+        assert.ok(sent.own.every((text) => !text.includes("synchronous_commit")), `${sent.own}`);
         return locks;
       });
       assert.deepEqual(held, []);

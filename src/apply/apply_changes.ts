@@ -9,8 +9,7 @@
 import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
 import { type ApplyOptions, type ApplyStats, emptyStats } from "./apply_options.ts";
-import { lockApply } from "./apply_lock.ts";
-import { lookUpByKey } from "./look_up_by_key.ts";
+import { lockApplyByKey } from "./apply_lock.ts";
 import { describeFailure, type FailedChange, recordDeadLetters } from "./dead_letters.ts";
 import { applyIsolatingPoison } from "./isolate_poison.ts";
 import { mirrorInPlace } from "./mirror_in_place.ts";
@@ -37,8 +36,7 @@ export async function applyChanges(
 ): Promise<ApplyStats> {
   const stats = emptyStats();
   if (changes.length === 0) return stats;
-  await lockApply(client);
-  await lookUpByKey(client);
+  await lockApplyByKey(client);
   const accountChanges = changes.filter((change): change is AccountChange =>
     change.kind !== "truncate"
   );

@@ -3,6 +3,7 @@
  * the same transaction-scoped advisory lock, so neither decides on rows the other is changing.
  */
 import type pg from "../db/pg.ts";
+import { BY_KEY_SETTINGS } from "./look_up_by_key.ts";
 
 /** The key of the advisory lock every applying transaction takes. */
 export const APPLY_LOCK_KEY = 4_711_002_002;
@@ -13,4 +14,22 @@ export const APPLY_LOCK_KEY = 4_711_002_002;
  */
 export async function lockApply(client: pg.ClientBase): Promise<void> {
   await client.query("select pg_advisory_xact_lock($1)", [APPLY_LOCK_KEY]);
+}
+
+/**
+ * Opens a transaction on `client` that holds the apply lock, in one round trip (a batch's round
+ * trips wait behind the next batch's decoding on this process's one thread).
+ */
+export async function beginApplying(client: pg.ClientBase): Promise<void> {
+  await client.query(`begin; select pg_advisory_xact_lock(${APPLY_LOCK_KEY})`);
+}
+
+/**
+ * {@linkcode lockApply} and the planner settings of `lookUpByKey`, in one round trip. Without
+ * parameters, so in the simple protocol: a statement with parameters leaves its portal open until
+ * the next one, and the portal its snapshot, whose horizon then keeps every row version the
+ * shares replace from being pruned while they run (see `SHARED_ROUNDS`).
+ */
+export async function lockApplyByKey(client: pg.ClientBase): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock(${APPLY_LOCK_KEY}), ${BY_KEY_SETTINGS}`);
 }

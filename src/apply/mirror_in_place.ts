@@ -9,7 +9,7 @@ import { type ArrayElement, arrayLiteral } from "../db/array_literal.ts";
 import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
 import { isDataError } from "./isolate_poison.ts";
-import { lookUpByKey } from "./look_up_by_key.ts";
+import { BY_KEY_SETTINGS } from "./look_up_by_key.ts";
 import { escapeReportValue } from "./report_value.ts";
 
 /**
@@ -127,7 +127,16 @@ function partitionOf(legacyId: string, count: number): number {
   return (hash >>> 0) % count;
 }
 
-/** {@linkcode mirrorShare} in a transaction of its own on `client`, committed at once. */
+/**
+ * {@linkcode mirrorStatement} in a transaction of its own on `client`, committed at once, in three
+ * round trips (each waits behind the next batch's decoding on this process's one thread). A value
+ * the database refuses rolls the share back: all of it is left to the plan.
+ *
+ * The share commits asynchronously: it does not wait for its WAL to reach the disk. Nothing is
+ * acknowledged on its account: the batch's own transaction commits after it, synchronously, and
+ * flushing that commit flushes the WAL before it, the shares' included, before the slot is
+ * acknowledged. A crash before then loses at most what the batch, coming again, applies again.
+ */
 async function mirrorShareAlone(
   client: pg.ClientBase,
   changes: readonly AccountChange[],
@@ -135,19 +144,22 @@ async function mirrorShareAlone(
   continuing: string | undefined,
 ): Promise<number[]> {
   if (tried.length === 0) return [];
-  await client.query("begin");
   try {
-    await lookUpByKey(client);
-    const mirrored = await mirrorShare(client, changes, tried, continuing);
+    await client.query(`begin; set local synchronous_commit = off; select ${BY_KEY_SETTINGS}`);
+    const mirrored = await mirrorStatement(client, changes, tried, continuing);
     await client.query("commit");
     return mirrored;
   } catch (error) {
     await client.query("rollback").catch(() => {});
+    if (isDataError(error)) return [];
     throw error;
   }
 }
 
-/** Mirrors the changes of `changes` at `tried` on `client`; returns the indexes it applied. */
+/**
+ * {@linkcode mirrorStatement} inside the open transaction on `client`, under a savepoint: a value
+ * the database refuses leaves all of them to the plan.
+ */
 async function mirrorShare(
   client: pg.ClientBase,
   changes: readonly AccountChange[],
@@ -157,48 +169,59 @@ async function mirrorShare(
   if (tried.length === 0) return [];
   await client.query("savepoint mirror_in_place");
   try {
-    // One probe per change: each is joined to its account once, judged there, and only the ones
-    // whose mapped values differ are written (found again by their row's address, not the index).
-    // A change whose mapped values equal the stored ones (most legacy updates touch columns the
-    // service does not map) is applied without writing: its account's stored `source_lsn` still
-    // refuses every older replay, since no change to the account lies between the two. What
-    // comes back is what the statement left to the plan: few rows, or none. (`not in` is a hashed
-    // subplan: hash joins are off in the apply, and an anti-join would loop over `written`.)
-    const { rows } = await client.query<{ legacy_id: string }>(
-      `with u as materialized (
-         select u.*, a.ctid as row_address, (${GUARD}) as passes,
-                (u.sent_display_name and a.display_name is distinct from u.display_name)
-                or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at)
-                  as differs
-         from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[],
-                     $6::text[], $7::bool[], $8::pg_lsn[])
-           as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
-                legacy_username, sent_username, source_lsn)
-         left join identity.accounts a on a.legacy_id = u.legacy_id
-       ),
-       written as (
-         update identity.accounts as a
-         set display_name = case when u.sent_display_name then u.display_name
-                                 else a.display_name end,
-             legacy_created_at = case when u.sent_created_at then u.legacy_created_at
-                                      else a.legacy_created_at end,
-             source_lsn = u.source_lsn, updated_at = now()
-         from u
-         where u.passes and u.differs and a.ctid = u.row_address and a.legacy_id = u.legacy_id
-           and ${GUARD}
-         returning a.legacy_id
-       )
-       select u.legacy_id from u
-       where not coalesce(u.passes, false)
-          or (u.differs and u.legacy_id not in (select w.legacy_id from written w))`,
-      [...parametersOf(changes, tried), continuing ?? null],
-    );
+    const mirrored = await mirrorStatement(client, changes, tried, continuing);
     await client.query("release savepoint mirror_in_place");
-    const left = new Set(rows.map((row) => row.legacy_id));
-    return tried.filter((index) => !left.has(changes[index]!.legacyId));
+    return mirrored;
   } catch (error) {
     if (!isDataError(error)) throw error;
     await client.query("rollback to savepoint mirror_in_place");
     return [];
   }
+}
+
+/** Mirrors the changes of `changes` at `tried` on `client`; returns the indexes it applied. */
+async function mirrorStatement(
+  client: pg.ClientBase,
+  changes: readonly AccountChange[],
+  tried: readonly number[],
+  continuing: string | undefined,
+): Promise<number[]> {
+  // One probe per change: each is joined to its account once, judged there, and only the ones
+  // whose mapped values differ are written (found again by their row's address, not the index).
+  // A change whose mapped values equal the stored ones (most legacy updates touch columns the
+  // service does not map) is applied without writing: its account's stored `source_lsn` still
+  // refuses every older replay, since no change to the account lies between the two. What
+  // comes back is what the statement left to the plan: few rows, or none. (`not in` is a hashed
+  // subplan: hash joins are off in the apply, and an anti-join would loop over `written`.)
+  const { rows } = await client.query<{ legacy_id: string }>(
+    `with u as materialized (
+       select u.*, a.ctid as row_address, (${GUARD}) as passes,
+              (u.sent_display_name and a.display_name is distinct from u.display_name)
+              or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at)
+                as differs
+       from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[],
+                   $6::text[], $7::bool[], $8::pg_lsn[])
+         as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
+              legacy_username, sent_username, source_lsn)
+       left join identity.accounts a on a.legacy_id = u.legacy_id
+     ),
+     written as (
+       update identity.accounts as a
+       set display_name = case when u.sent_display_name then u.display_name
+                               else a.display_name end,
+           legacy_created_at = case when u.sent_created_at then u.legacy_created_at
+                                    else a.legacy_created_at end,
+           source_lsn = u.source_lsn, updated_at = now()
+       from u
+       where u.passes and u.differs and a.ctid = u.row_address and a.legacy_id = u.legacy_id
+         and ${GUARD}
+       returning a.legacy_id
+     )
+     select u.legacy_id from u
+     where not coalesce(u.passes, false)
+        or (u.differs and u.legacy_id not in (select w.legacy_id from written w))`,
+    [...parametersOf(changes, tried), continuing ?? null],
+  );
+  const left = new Set(rows.map((row) => row.legacy_id));
+  return tried.filter((index) => !left.has(changes[index]!.legacyId));
 }

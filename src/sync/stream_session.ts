@@ -5,7 +5,7 @@
  * transaction, and the slot is acknowledged only after that commits.
  */
 import { applyChanges, type ApplyStats } from "../apply/apply_changes.ts";
-import { lockApply } from "../apply/apply_lock.ts";
+import { beginApplying } from "../apply/apply_lock.ts";
 import { PARTITION_MIN_CHANGES } from "../apply/mirror_in_place.ts";
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
@@ -167,12 +167,11 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       const continuing = batch.split?.continues
         ? batch.split.lsn
         : checkpoint.partialLsn ?? undefined;
-      await identity.query("begin");
       let stats: ApplyStats;
       try {
         // One applying transaction at a time, an empty batch's too: its checkpoint is checked
         // against the stored one under the same lock as every other daemon's.
-        await lockApply(identity);
+        await beginApplying(identity);
         // A large batch's shares commit on the partitions before this transaction does: a
         // daemon that lost the slot must stop before they write, so the checkpoint is checked
         // first, under the apply lock every daemon stores its checkpoint under.
