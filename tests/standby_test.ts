@@ -514,7 +514,7 @@ Deno.test("a daemon that lost the slot cannot store its checkpoint: not an older
   assert.deepEqual(await stored(), { lsn: "0/3000", partial: null, changes: 0 });
 });
 
-Deno.test("before a batch's shares commit elsewhere, the daemon checks its checkpoint under the apply lock: a moved one stops it, another daemon's store waits for its commit, and it takes no transaction ID", async () => {
+Deno.test("before a batch's shares commit elsewhere, the daemon checks its checkpoint under the apply lock: a moved one stops it, another daemon's store waits for its commit, and it keeps neither a snapshot nor a transaction ID", async () => {
   await using db = await createTestDatabase();
   await streamingAt(db, "0/2000");
   await withClient(db.url, async (stale) => {
@@ -531,10 +531,18 @@ Deno.test("before a batch's shares commit elsewhere, the daemon checks its check
     await stale.query("rollback");
   });
   await withClient(db.url, async (leader) => {
+    const { rows: [{ pid }] } = await leader.query("select pg_backend_pid() as pid");
     await leader.query("begin");
     await lockApply(leader);
     await holdCheckpoint(leader, db.name, at("0/2000"));
-    // A transaction ID would keep the shares' old row versions from being pruned.
+    // Neither a snapshot kept after the check (by the portal of a statement with parameters) nor
+    // a transaction ID: either would keep the shares' old row versions from being pruned.
+    const { rows: [holder] } = await sql(
+      db,
+      "select backend_xmin::text as xmin from pg_stat_activity where pid = $1",
+      [pid],
+    );
+    assert.equal(holder!.xmin, null);
     const { rows } = await leader.query("select pg_current_xact_id_if_assigned() as xid");
     assert.equal(rows[0]!.xid, null);
     // Another daemon's batch waits for the holder's apply lock, then finds the checkpoint moved.

@@ -12,11 +12,12 @@ import { type ApplyOptions, type ApplyStats, emptyStats } from "./apply_options.
 import { lockApplyByKey } from "./apply_lock.ts";
 import { describeFailure, type FailedChange, recordDeadLetters } from "./dead_letters.ts";
 import { applyIsolatingPoison } from "./isolate_poison.ts";
-import { mirrorInPlace } from "./mirror_in_place.ts";
+import { type Ahead, mirrorAhead, mirrorInPlace } from "./mirror_in_place.ts";
 import type { LegacyChange } from "./legacy_change.ts";
 import { baselineOf, legacyIdsOf, readAccounts } from "./stored_account.ts";
 
 export type { ApplyOptions, ApplyStats, ChangeOutcome } from "./apply_options.ts";
+export type { Ahead } from "./mirror_in_place.ts";
 export type { LegacyChange, TruncateChange } from "./legacy_change.ts";
 
 /** Why a truncate is a dead letter rather than a change. */
@@ -36,18 +37,13 @@ export async function applyChanges(
 ): Promise<ApplyStats> {
   const stats = emptyStats();
   if (changes.length === 0) return stats;
-  await lockApplyByKey(client);
-  const accountChanges = changes.filter((change): change is AccountChange =>
-    change.kind !== "truncate"
-  );
-  const mirrored = await mirrorInPlace(
-    client,
-    accountChanges,
-    options.continuing,
-    options.partitions,
-  );
+  if (!options.begun) await lockApplyByKey(client);
+  const accountChanges = accountChangesOf(changes);
+  const mirrored = await mirrorInPlace(client, accountChanges, options);
   const planned = accountChanges.filter((_, index) => !mirrored.has(index));
-  const accounts = await readAccounts(client, legacyIdsOf(planned));
+  const plannedIds = legacyIdsOf(planned);
+  options.onPlanned?.(new Set(plannedIds));
+  const accounts = await readAccounts(client, plannedIds);
   const results = await applyIsolatingPoison(
     client,
     planned,
@@ -77,4 +73,24 @@ export async function applyChanges(
   }
   await recordDeadLetters(client, failed);
   return stats;
+}
+
+/**
+ * Mirrors the shares of `changes` before their batch's transaction begins (see `mirrorAhead`),
+ * leaving alone the accounts in `leave`; pass what it returns to that batch's `applyChanges` as
+ * `ahead`.
+ */
+export function applyAhead(
+  changes: readonly LegacyChange[],
+  options: {
+    continuing?: string;
+    partitions: readonly pg.ClientBase[];
+    leave: ReadonlySet<string>;
+  },
+): Promise<Ahead> {
+  return mirrorAhead(accountChangesOf(changes), options);
+}
+
+function accountChangesOf(changes: readonly LegacyChange[]): AccountChange[] {
+  return changes.filter((change): change is AccountChange => change.kind !== "truncate");
 }

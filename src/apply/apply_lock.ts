@@ -17,11 +17,11 @@ export async function lockApply(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Opens a transaction on `client` that holds the apply lock, in one round trip (a batch's round
- * trips wait behind the next batch's decoding on this process's one thread).
+ * Opens a transaction on `client` that holds the apply lock, with the planner settings of
+ * `lookUpByKey`, in one round trip: `applyChanges` with `begun` then takes neither again.
  */
 export async function beginApplying(client: pg.ClientBase): Promise<void> {
-  await client.query(`begin; select pg_advisory_xact_lock(${APPLY_LOCK_KEY})`);
+  await client.query(`begin; select pg_advisory_xact_lock(${APPLY_LOCK_KEY}), ${BY_KEY_SETTINGS}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 /** What applying changes needs, and what it reports. */
 import type pg from "../db/pg.ts";
+import type { Ahead } from "./mirror_in_place.ts";
 import type { ProtectedNames, RandomSource } from "../policy/mod.ts";
 
 /** Options of `applyChanges` and `retryDeadLetters`. */
@@ -22,6 +23,18 @@ export interface ApplyOptions {
    * `mirrorInPlace`).
    */
   partitions?: readonly pg.ClientBase[];
+  /**
+   * The caller opened the transaction with `beginApplying`: it holds the apply lock and the
+   * planner settings already, and the batch starts without a round trip of its own.
+   */
+  begun?: boolean;
+  /** What `applyAhead` mirrored of this batch before its transaction began. */
+  ahead?: Ahead;
+  /**
+   * Told, once the mirror is done, of the legacy ids whose changes the plan writes (a changed or
+   * re-keyed account's old id included): the next batch may mirror ahead every other account.
+   */
+  onPlanned?: (legacyIds: ReadonlySet<string>) => void;
 }
 
 /** What became of one account change. */

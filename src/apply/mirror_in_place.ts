@@ -10,6 +10,7 @@ import type pg from "../db/pg.ts";
 import type { AccountChange } from "./account_change.ts";
 import { isDataError } from "./isolate_poison.ts";
 import { BY_KEY_SETTINGS } from "./look_up_by_key.ts";
+import { inlineParameters } from "../db/sql_literal.ts";
 import { escapeReportValue } from "./report_value.ts";
 
 /**
@@ -40,6 +41,43 @@ function parametersOf(changes: readonly AccountChange[], tried: readonly number[
 }
 
 /**
+ * The mirror, one probe per change: each is joined to its account once, judged there, and only
+ * the ones whose mapped values differ are written (found again by their row's address, not the
+ * index). A change whose mapped values equal the stored ones (most legacy updates touch columns the
+ * service does not map) is applied without writing: its account's stored `source_lsn` still
+ * refuses every older replay, since no change to the account lies between the two. What comes
+ * back is what the statement left to the plan: few rows, or none. (`not in` is a hashed subplan:
+ * hash joins are off in the apply, and an anti-join would loop over `written`.) Its parameters
+ * are {@linkcode parametersOf} and `continuing`.
+ */
+const MIRROR = `with u as materialized (
+       select u.*, a.ctid as row_address, (${GUARD}) as passes,
+              (u.sent_display_name and a.display_name is distinct from u.display_name)
+              or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at)
+                as differs
+       from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[],
+                   $6::text[], $7::bool[], $8::pg_lsn[])
+         as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
+              legacy_username, sent_username, source_lsn)
+       left join identity.accounts a on a.legacy_id = u.legacy_id
+     ),
+     written as (
+       update identity.accounts as a
+       set display_name = case when u.sent_display_name then u.display_name
+                               else a.display_name end,
+           legacy_created_at = case when u.sent_created_at then u.legacy_created_at
+                                    else a.legacy_created_at end,
+           source_lsn = u.source_lsn, updated_at = now()
+       from u
+       where u.passes and u.differs and a.ctid = u.row_address and a.legacy_id = u.legacy_id
+         and ${GUARD}
+       returning a.legacy_id
+     )
+     select u.legacy_id from u
+     where not coalesce(u.passes, false)
+        or (u.differs and u.legacy_id not in (select w.legacy_id from written w))`;
+
+/**
  * Below this many changes a batch's mirror runs on one connection: a partition's own transaction
  * costs round trips that a small batch (the steady stream's) would wait for.
  */
@@ -58,28 +96,95 @@ export const PARTITION_MIN_CHANGES = 1_000;
  */
 export const SHARED_ROUNDS = 3;
 
+/** Where and how {@linkcode mirrorInPlace} mirrors. */
+export interface MirrorOptions {
+  /** As in the apply options: changes of that LSN also pass at their account's LSN. */
+  continuing?: string;
+  /**
+   * Other connections, outside any transaction, that share a large batch by legacy id (disjoint
+   * accounts, so they never wait for each other), in {@linkcode SHARED_ROUNDS} rounds, each share
+   * in a transaction of its own, committed at once.
+   */
+  partitions?: readonly pg.ClientBase[];
+  /** What {@linkcode mirrorAhead} did with this batch: its changes are not tried again. */
+  ahead?: Ahead;
+}
+
+/** The changes {@linkcode mirrorAhead} tried, by legacy id, and those it mirrored. */
+export interface Ahead {
+  tried: ReadonlySet<string>;
+  mirrored: ReadonlySet<string>;
+}
+
 /**
  * Mirrors in place, inside the open transaction on `client`, the changes of `changes` it can;
  * returns their indexes. Only upserts whose legacy id appears once in `changes`, and that re-key
  * nothing, are tried (the order of several changes to one account is the plan's business). A
  * change the statement cannot take (a value the database refuses) leaves every change of its
  * partition to the full plan, which isolates it.
- * `continuing`: as in the apply options, changes of that LSN also pass at their account's LSN.
- * `partitions`: other connections, outside any transaction, that share a large batch by legacy id
- * (disjoint accounts, so they never wait for each other), in {@linkcode SHARED_ROUNDS} rounds,
- * each share in a transaction of its own, committed at once. The transaction on `client` then
- * takes no share: it holds no lock on the accounts while they run. (If it did, a session asking
- * for a strong lock on the accounts between two shares would wait for it, the next share for that
- * session, and `client`'s transaction, here, for the share: a cycle through this process that
- * PostgreSQL cannot see or break.) A share committed before the batch's own transaction fails
- * stays: the batch comes again and the LSN guard skips what it wrote.
+ *
+ * With partitions, the transaction on `client` takes no share: it holds no lock on the accounts
+ * while they run. (If it did, a session asking for a strong lock on the accounts between two
+ * shares would wait for it, the next share for that session, and `client`'s transaction, here,
+ * for the share: a cycle through this process that PostgreSQL cannot see or break.) A share
+ * committed before the batch's own transaction fails stays: the batch comes again and the LSN
+ * guard skips what it wrote.
  */
 export async function mirrorInPlace(
   client: pg.ClientBase,
   changes: readonly AccountChange[],
-  continuing?: string,
-  partitions: readonly pg.ClientBase[] = [],
+  options: MirrorOptions = {},
 ): Promise<Set<number>> {
+  const { continuing, partitions = [], ahead } = options;
+  const mirrored = new Set<number>();
+  const tried = triedOf(changes).filter((index) => {
+    const { legacyId } = changes[index]!;
+    if (!ahead?.tried.has(legacyId)) return true;
+    // Mirrored, or left to the plan.
+    if (ahead.mirrored.has(legacyId)) mirrored.add(index);
+    return false;
+  });
+  if (tried.length === 0) return mirrored;
+  if (tried.length < PARTITION_MIN_CHANGES || partitions.length === 0) {
+    for (const index of await mirrorShare(client, changes, tried, continuing)) mirrored.add(index);
+    return mirrored;
+  }
+  for (const index of await mirrorShared(changes, tried, continuing, partitions)) {
+    mirrored.add(index);
+  }
+  return mirrored;
+}
+
+/**
+ * Mirrors the shares of a large batch before its own transaction begins, while the batch before
+ * it, still holding the apply lock, writes its plan on its own connection: only on `partitions`,
+ * leaving alone every account in `leave` (the accounts that batch's plan writes, whose changes
+ * here must come after it). Returns what it did, for `mirrorInPlace`'s `ahead`; nothing when the
+ * batch is too small to share.
+ */
+export async function mirrorAhead(
+  changes: readonly AccountChange[],
+  options: {
+    continuing?: string;
+    partitions: readonly pg.ClientBase[];
+    leave: ReadonlySet<string>;
+  },
+): Promise<Ahead> {
+  const { continuing, partitions, leave } = options;
+  const tried = triedOf(changes).filter((index) => !leave.has(changes[index]!.legacyId));
+  if (tried.length < PARTITION_MIN_CHANGES || partitions.length === 0) {
+    return { tried: new Set(), mirrored: new Set() };
+  }
+  const mirrored = await mirrorShared(changes, tried, continuing, partitions);
+  const idOf = (index: number) => changes[index]!.legacyId;
+  return { tried: new Set(tried.map(idOf)), mirrored: new Set([...mirrored].map(idOf)) };
+}
+
+/**
+ * The indexes of the changes the mirror may take: upserts that re-key nothing, whose legacy id
+ * appears once in `changes`.
+ */
+function triedOf(changes: readonly AccountChange[]): number[] {
   const seen = new Map<string, number>();
   const see = (legacyId: string) => seen.set(legacyId, (seen.get(legacyId) ?? 0) + 1);
   for (const change of changes) {
@@ -94,12 +199,17 @@ export async function mirrorInPlace(
       seen.get(change.legacyId) === 1
     ) tried.push(index);
   }
-  if (tried.length === 0) return new Set();
+  return tried;
+}
+
+/** The changes at `tried` mirrored on `partitions`, in rounds; returns the indexes applied. */
+async function mirrorShared(
+  changes: readonly AccountChange[],
+  tried: readonly number[],
+  continuing: string | undefined,
+  partitions: readonly pg.ClientBase[],
+): Promise<Set<number>> {
   const mirrored = new Set<number>();
-  if (tried.length < PARTITION_MIN_CHANGES || partitions.length === 0) {
-    for (const index of await mirrorShare(client, changes, tried, continuing)) mirrored.add(index);
-    return mirrored;
-  }
   for (let round = 0; round < SHARED_ROUNDS; round++) {
     const shares = partitions.map((): number[] => []);
     for (let k = round; k < tried.length; k += SHARED_ROUNDS) {
@@ -128,9 +238,10 @@ function partitionOf(legacyId: string, count: number): number {
 }
 
 /**
- * {@linkcode mirrorStatement} in a transaction of its own on `client`, committed at once, in three
- * round trips (each waits behind the next batch's decoding on this process's one thread). A value
- * the database refuses rolls the share back: all of it is left to the plan.
+ * {@linkcode MIRROR} in a transaction of its own on `client`, committed at once: one round trip
+ * in the simple protocol, its values written into the text (every round trip waits behind the next
+ * batch's decoding on this process's one thread). A value the database refuses rolls the share
+ * back: all of it is left to the plan.
  *
  * The share commits asynchronously: it does not wait for its WAL to reach the disk. Nothing is
  * acknowledged on its account: the batch's own transaction commits after it, synchronously, and
@@ -144,11 +255,15 @@ async function mirrorShareAlone(
   continuing: string | undefined,
 ): Promise<number[]> {
   if (tried.length === 0) return [];
+  const statement = inlineParameters(MIRROR, [
+    ...parametersOf(changes, tried),
+    continuing ?? null,
+  ]);
   try {
-    await client.query(`begin; set local synchronous_commit = off; select ${BY_KEY_SETTINGS}`);
-    const mirrored = await mirrorStatement(client, changes, tried, continuing);
-    await client.query("commit");
-    return mirrored;
+    const results = await client.query(
+      `begin; set local synchronous_commit = off; select ${BY_KEY_SETTINGS}; ${statement}; commit`,
+    ) as unknown as pg.QueryResult<{ legacy_id: string }>[];
+    return notLeft(changes, tried, results[3]!.rows);
   } catch (error) {
     await client.query("rollback").catch(() => {});
     if (isDataError(error)) return [];
@@ -186,42 +301,19 @@ async function mirrorStatement(
   tried: readonly number[],
   continuing: string | undefined,
 ): Promise<number[]> {
-  // One probe per change: each is joined to its account once, judged there, and only the ones
-  // whose mapped values differ are written (found again by their row's address, not the index).
-  // A change whose mapped values equal the stored ones (most legacy updates touch columns the
-  // service does not map) is applied without writing: its account's stored `source_lsn` still
-  // refuses every older replay, since no change to the account lies between the two. What
-  // comes back is what the statement left to the plan: few rows, or none. (`not in` is a hashed
-  // subplan: hash joins are off in the apply, and an anti-join would loop over `written`.)
-  const { rows } = await client.query<{ legacy_id: string }>(
-    `with u as materialized (
-       select u.*, a.ctid as row_address, (${GUARD}) as passes,
-              (u.sent_display_name and a.display_name is distinct from u.display_name)
-              or (u.sent_created_at and a.legacy_created_at is distinct from u.legacy_created_at)
-                as differs
-       from unnest($1::text[], $2::text[], $3::bool[], $4::timestamptz[], $5::bool[],
-                   $6::text[], $7::bool[], $8::pg_lsn[])
-         as u(legacy_id, display_name, sent_display_name, legacy_created_at, sent_created_at,
-              legacy_username, sent_username, source_lsn)
-       left join identity.accounts a on a.legacy_id = u.legacy_id
-     ),
-     written as (
-       update identity.accounts as a
-       set display_name = case when u.sent_display_name then u.display_name
-                               else a.display_name end,
-           legacy_created_at = case when u.sent_created_at then u.legacy_created_at
-                                    else a.legacy_created_at end,
-           source_lsn = u.source_lsn, updated_at = now()
-       from u
-       where u.passes and u.differs and a.ctid = u.row_address and a.legacy_id = u.legacy_id
-         and ${GUARD}
-       returning a.legacy_id
-     )
-     select u.legacy_id from u
-     where not coalesce(u.passes, false)
-        or (u.differs and u.legacy_id not in (select w.legacy_id from written w))`,
-    [...parametersOf(changes, tried), continuing ?? null],
-  );
-  const left = new Set(rows.map((row) => row.legacy_id));
-  return tried.filter((index) => !left.has(changes[index]!.legacyId));
+  const { rows } = await client.query<{ legacy_id: string }>(MIRROR, [
+    ...parametersOf(changes, tried),
+    continuing ?? null,
+  ]);
+  return notLeft(changes, tried, rows);
+}
+
+/** The indexes of `tried` whose legacy id is not among the rows the statement left to the plan. */
+function notLeft(
+  changes: readonly AccountChange[],
+  tried: readonly number[],
+  left: readonly { legacy_id: string }[],
+): number[] {
+  const ids = new Set(left.map((row) => row.legacy_id));
+  return tried.filter((index) => !ids.has(changes[index]!.legacyId));
 }

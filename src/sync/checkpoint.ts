@@ -1,5 +1,6 @@
 /** The stream's checkpoint in `identity.sync_state`, written in the same transaction as the changes. */
 import type pg from "../db/pg.ts";
+import { inlineParameters } from "../db/sql_literal.ts";
 
 /** Where the stream stands. */
 export interface SyncCheckpoint {
@@ -92,9 +93,13 @@ export async function holdCheckpoint(
   slotName: string,
   previous: SyncCheckpoint,
 ): Promise<void> {
+  // In the simple protocol, values as literals: a statement with parameters leaves its portal open
+  // until the next one, and the portal its snapshot, whose horizon would keep the shares' old row
+  // versions from being pruned just the same.
   const { rowCount } = await client.query(
-    `select 1 from identity.sync_state where ${STILL_AT}`,
-    stillAt(slotName, previous),
+    `select 1 from identity.sync_state where ${
+      inlineParameters(STILL_AT, stillAt(slotName, previous))
+    }`,
   );
   if (rowCount === 1) return;
   throw await moved(client, slotName, previous, "hold");
@@ -104,7 +109,7 @@ export async function holdCheckpoint(
 const STILL_AT = `slot_name = $1 and coalesce(last_applied_lsn, consistent_point) = $2::pg_lsn
   and partial_lsn is not distinct from $3::pg_lsn and partial_changes = $4`;
 
-function stillAt(slotName: string, previous: SyncCheckpoint): unknown[] {
+function stillAt(slotName: string, previous: SyncCheckpoint): (string | number | null)[] {
   return [slotName, previous.lastAppliedLsn, previous.partialLsn, previous.partialChanges];
 }
 

@@ -4,7 +4,7 @@
  * bigger than a batch), the checkpoint is stored in the same target
  * transaction, and the slot is acknowledged only after that commits.
  */
-import { applyChanges, type ApplyStats } from "../apply/apply_changes.ts";
+import { type Ahead, applyAhead, applyChanges, type ApplyStats } from "../apply/apply_changes.ts";
 import { beginApplying } from "../apply/apply_lock.ts";
 import { PARTITION_MIN_CHANGES } from "../apply/mirror_in_place.ts";
 import type { Config } from "../config.ts";
@@ -153,8 +153,31 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       stream.stop().catch(() => {});
     };
 
-    /** Applies a batch and stores the checkpoint in one target transaction, then acknowledges. */
-    const apply = async (batch: PendingBatch) => {
+    /**
+     * The window of the batch in flight: open from the end of its mirror to its commit, while it
+     * holds the apply lock and has checked its checkpoint and writes its plan on its own
+     * connection. The next batch may mirror ahead meanwhile, on the partitions, every account but
+     * those the plan writes (see `mirrorAhead`).
+     */
+    let window: { planned: ReadonlySet<string>; checkpoint: SyncCheckpoint } | undefined;
+    /** Settles when the batch in flight opens its window, or ends without one. */
+    let windowOpened: Promise<void> = Promise.resolve();
+    /** Whether a batch's mirror is shared among the partitions. */
+    const isShared = (batch: PendingBatch) =>
+      batch.changes.length >= PARTITION_MIN_CHANGES && partitions!.clients.length > 0;
+    /**
+     * A transaction split over batches: its later changes may touch rows its earlier ones did,
+     * which already carry its LSN. `stored`: the checkpoint the batch starts from.
+     */
+    const continuingOf = (batch: PendingBatch, stored: SyncCheckpoint) =>
+      batch.split?.continues ? batch.split.lsn : stored.partialLsn ?? undefined;
+
+    /**
+     * Applies a batch and stores the checkpoint in one target transaction, then acknowledges.
+     * `opened`: called when its window opens, or once it ends. `ahead`: what `applyAhead` mirrored
+     * of it.
+     */
+    const apply = async (batch: PendingBatch, opened: () => void, ahead?: Promise<Ahead>) => {
       const started = performance.now();
       const next: SyncCheckpoint = {
         lastAppliedLsn: batch.committed?.endLsn ?? checkpoint.lastAppliedLsn,
@@ -162,11 +185,6 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         partialLsn: batch.split?.lsn ?? null,
         partialChanges: batch.split?.changes ?? 0,
       };
-      // A transaction split over batches: its later changes may touch rows its earlier ones
-      // did, which already carry its LSN.
-      const continuing = batch.split?.continues
-        ? batch.split.lsn
-        : checkpoint.partialLsn ?? undefined;
       let stats: ApplyStats;
       try {
         // One applying transaction at a time, an empty batch's too: its checkpoint is checked
@@ -175,21 +193,32 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         // A large batch's shares commit on the partitions before this transaction does: a
         // daemon that lost the slot must stop before they write, so the checkpoint is checked
         // first, under the apply lock every daemon stores its checkpoint under.
-        const shared = batch.changes.length >= PARTITION_MIN_CHANGES &&
-          partitions!.clients.length > 0;
+        const shared = isShared(batch);
         if (shared) await holdCheckpoint(identity, slotName, checkpoint);
         stats = await applyChanges(identity, batch.changes, {
+          begun: true,
           random: options.random,
           protectedNames: skeletons,
           holdDays: config.sync.holdDays,
-          continuing,
+          continuing: continuingOf(batch, checkpoint),
           partitions: shared ? partitions!.clients : [],
+          ahead: ahead && await ahead,
+          onPlanned: shared
+            ? (planned) => {
+              window = { planned, checkpoint: next };
+              opened();
+            }
+            : undefined,
         });
+        window = undefined;
         await storeCheckpoint(identity, slotName, next, checkpoint);
         await identity.query("commit");
       } catch (error) {
         await identity.query("rollback").catch(() => {});
         throw error;
+      } finally {
+        window = undefined;
+        opened();
       }
       if (next.lastAppliedLsn !== checkpoint.lastAppliedLsn) {
         await stream.acknowledge(next.lastAppliedLsn);
@@ -229,12 +258,30 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       heartbeatAfter = undefined;
       transactions = 0;
       firstPendingAt = 0;
+      // While the batch in flight writes its plan, this one's shares may go ahead.
+      await Promise.race([windowOpened, applying]);
+      const open = window;
+      const ahead = open && isShared(batch) && !halting
+        ? applyAhead(batch.changes, {
+          continuing: continuingOf(batch, open.checkpoint),
+          partitions: partitions!.clients,
+          leave: open.planned,
+        })
+        : undefined;
+      // Awaited by the batch's apply; a failure before then is the session's failure anyway.
+      ahead?.catch(() => {});
       // At most one batch applies while the next fills: memory stays bounded.
       await applying;
-      if (failure) throw failure.error;
-      // Stopping: a part of the open transaction waits for the next start, which replays it.
-      if (halting && !committed) return;
-      applying = apply(batch).catch(fail);
+      // Stopping (a part of the open transaction waits for the next start, which replays it) or
+      // failed: what went ahead is guarded, and ends before the connections close.
+      if (failure || (halting && !committed)) {
+        await ahead?.catch(() => {});
+        if (failure) throw failure.error;
+        return;
+      }
+      const opened = Promise.withResolvers<void>();
+      windowOpened = opened.promise;
+      applying = apply(batch, opened.resolve, ahead).catch(fail);
       if (batch.heartbeat) caughtUp(batch.heartbeat);
     };
 
