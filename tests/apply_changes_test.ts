@@ -1254,11 +1254,14 @@ Deno.test("a large batch's in-place updates are shared among partitions, each co
   });
 });
 
-Deno.test("the next batch's shares go ahead while a batch writes its plan, and leave that plan's accounts to their own batch", async () => {
-  await using db = await identityDatabase();
+/**
+ * Two large batches: the first renames "5" and deletes "7" (its plan) among display names to
+ * mirror, the second changes every remaining account again ("5" without its username, as TOAST
+ * leaves it out).
+ */
+async function aheadBatches(db: TestDatabase) {
   const ids = Array.from({ length: PARTITION_MIN_CHANGES + 200 }, (_, i) => String(i + 1));
   await apply(db, ids.map((id) => upsert(id, "0/100")));
-  // The plan's business: a rename and a delete, among display names to mirror.
   const first: AccountChange[] = [
     upsert("5", "0/200", { username: "renamed5" }),
     remove("7", "0/200"),
@@ -1266,14 +1269,27 @@ Deno.test("the next batch's shares go ahead while a batch writes its plan, and l
       upsert(id, "0/200", { displayName: `First ${id}` })
     ),
   ];
-  // Every remaining account again; the renamed one's username left out, as TOAST leaves it.
   const second = ids.filter((id) => id !== "7").map((id) =>
     upsert(id, "0/300", {
       displayName: `Second ${id}`,
       ...(id === "5" ? { username: undefined } : {}),
     })
   );
-  const result = await withClient(
+  return { ids, first, second };
+}
+
+/**
+ * Applies `first` on `client` with `partitions`, the shares of `second` going ahead on them while
+ * its transaction is open (as the daemon does), then commits it or rolls it back; then applies
+ * `second` with what went ahead, or without it when `first` rolled back (a batch that failed: the
+ * daemon starts again from the stored checkpoint).
+ */
+async function applyWithAhead(
+  db: TestDatabase,
+  batches: { first: AccountChange[]; second: AccountChange[] },
+  commitFirst: boolean,
+) {
+  return await withClient(
     db.url,
     (one) =>
       withClient(db.url, (two) =>
@@ -1281,27 +1297,62 @@ Deno.test("the next batch's shares go ahead while a batch writes its plan, and l
           const partitions = [one, two];
           let ahead: Promise<Ahead> | undefined;
           let planned: ReadonlySet<string> = new Set();
-          const before = await inTransaction(client, () =>
-            applyChanges(
-              client,
-              first,
-              options({
-                partitions,
-                // While this batch's transaction is open, as the daemon does.
-                onPlanned: (ids) => {
-                  planned = ids;
-                  ahead = applyAhead(second, { partitions, leave: ids });
-                },
-              }),
-            ));
+          await client.query("begin");
+          const before = await applyChanges(
+            client,
+            batches.first,
+            options({
+              partitions,
+              onPlanned: (ids) => {
+                planned = ids;
+                ahead = applyAhead(batches.second, { partitions, leave: ids });
+              },
+            }),
+          );
           const done = await ahead!;
+          await client.query(commitFirst ? "commit" : "rollback");
+          const replayed = commitFirst ? undefined : await inTransaction(
+            client,
+            () => applyChanges(client, batches.first, options({ partitions })),
+          );
           const after = await inTransaction(
             client,
-            () => applyChanges(client, second, options({ partitions, ahead: done })),
+            () =>
+              applyChanges(
+                client,
+                batches.second,
+                options({ partitions, ahead: commitFirst ? done : undefined }),
+              ),
           );
-          return { before, after, done, planned };
+          return { before, replayed, after, done, planned };
         })),
   );
+}
+
+/** Every account as both batches leave it. */
+async function assertBothApplied(db: TestDatabase, ids: readonly string[]) {
+  const renamed = (await account(db, "5"))!;
+  assert.deepEqual(
+    [renamed.username, renamed.legacy_username, renamed.display_name, renamed.source_lsn],
+    ["renamed5", "renamed5", "Second 5", "0/300"],
+  );
+  assert.equal((await account(db, "7"))!.status, "deleted");
+  const rows = new Map(
+    (await query<{ legacy_id: string; display_name: string; source_lsn: string }>(
+      db,
+      "select legacy_id, display_name, source_lsn::text from identity.accounts",
+    )).map((row) => [row.legacy_id, row]),
+  );
+  for (const id of ids.filter((id) => id !== "7" && id !== "5")) {
+    const row = rows.get(id)!;
+    assert.deepEqual([row.display_name, row.source_lsn], [`Second ${id}`, "0/300"], id);
+  }
+}
+
+Deno.test("the next batch's shares go ahead while a batch writes its plan, and leave that plan's accounts to their own batch", async () => {
+  await using db = await identityDatabase();
+  const { ids, first, second } = await aheadBatches(db);
+  const result = await applyWithAhead(db, { first, second }, true);
   assert.deepEqual(
     result.before,
     counts({ renamed: 1, deleted: 1, mirrored: PARTITION_MIN_CHANGES }),
@@ -1312,16 +1363,22 @@ Deno.test("the next batch's shares go ahead while a batch writes its plan, and l
   assert.ok(!result.done.tried.has("5"));
   assert.equal(result.done.mirrored.size, second.length - 1);
   assert.deepEqual(result.after, counts({ mirrored: second.length }));
-  const renamed = (await account(db, "5"))!;
+  await assertBothApplied(db, ids);
+});
+
+Deno.test("shares that went ahead of a batch that then failed stay, and both batches applied again give the same accounts", async () => {
+  await using db = await identityDatabase();
+  const { ids, first, second } = await aheadBatches(db);
+  const result = await applyWithAhead(db, { first, second }, false);
+  assert.equal(result.done.mirrored.size, second.length - 1);
+  // The first batch again: its shares' accounts are past it now, its plan applies.
   assert.deepEqual(
-    [renamed.username, renamed.legacy_username, renamed.display_name, renamed.source_lsn],
-    ["renamed5", "renamed5", "Second 5", "0/300"],
+    result.replayed,
+    counts({ renamed: 1, deleted: 1, skipped: PARTITION_MIN_CHANGES }),
   );
-  assert.equal((await account(db, "7"))!.status, "deleted");
-  for (const id of ids.filter((id) => id !== "7")) {
-    const row = (await account(db, id))!;
-    assert.deepEqual([row.display_name, row.source_lsn], [`Second ${id}`, "0/300"], id);
-  }
+  // The second again: what went ahead is skipped, the renamed account mirrored after its rename.
+  assert.deepEqual(result.after, counts({ mirrored: 1, skipped: second.length - 1 }));
+  await assertBothApplied(db, ids);
 });
 
 Deno.test("a large batch that changes every account of its pages keeps its updates HOT: no index entry for a mirrored value", async () => {
