@@ -10,26 +10,29 @@ export const APPLY_LOCK_KEY = 4_711_002_002;
 
 /**
  * Takes the apply lock until the open transaction on `client` ends. (How the apply's statements
- * are planned is `applyChanges`' business: see `lookUpByKey`.)
+ * are planned is `applyChanges`' business: see `BY_KEY_SETTINGS`.)
  */
 export async function lockApply(client: pg.ClientBase): Promise<void> {
   await client.query("select pg_advisory_xact_lock($1)", [APPLY_LOCK_KEY]);
 }
 
 /**
- * Opens a transaction on `client` that holds the apply lock, with the planner settings of
- * `lookUpByKey`, in one round trip: `applyChanges` with `begun` then takes neither again.
+ * The apply lock and the planner settings of `BY_KEY_SETTINGS`, in one statement without
+ * parameters, so in the simple protocol: a statement with parameters leaves its portal open until
+ * the next one, and the portal its snapshot, whose horizon then keeps every row version the shares
+ * replace from being pruned while they run (see `SHARED_ROUNDS`).
  */
-export async function beginApplying(client: pg.ClientBase): Promise<void> {
-  await client.query(`begin; select pg_advisory_xact_lock(${APPLY_LOCK_KEY}), ${BY_KEY_SETTINGS}`);
-}
+const LOCK_BY_KEY = `select pg_advisory_xact_lock(${APPLY_LOCK_KEY}), ${BY_KEY_SETTINGS}`;
 
 /**
- * {@linkcode lockApply} and the planner settings of `lookUpByKey`, in one round trip. Without
- * parameters, so in the simple protocol: a statement with parameters leaves its portal open until
- * the next one, and the portal its snapshot, whose horizon then keeps every row version the
- * shares replace from being pruned while they run (see `SHARED_ROUNDS`).
+ * Opens a transaction on `client` that takes {@linkcode LOCK_BY_KEY}, in one round trip:
+ * `applyChanges` with `begun` then takes neither again.
  */
+export async function beginApplying(client: pg.ClientBase): Promise<void> {
+  await client.query(`begin; ${LOCK_BY_KEY}`);
+}
+
+/** Takes {@linkcode LOCK_BY_KEY} inside the open transaction on `client`, in one round trip. */
 export async function lockApplyByKey(client: pg.ClientBase): Promise<void> {
-  await client.query(`select pg_advisory_xact_lock(${APPLY_LOCK_KEY}), ${BY_KEY_SETTINGS}`);
+  await client.query(LOCK_BY_KEY);
 }

@@ -1,5 +1,4 @@
 /** The planner settings of every applying transaction. */
-import type pg from "../db/pg.ts";
 
 /**
  * Every statement of a batch finds its rows by key: a few thousand lookups in unique indexes. Left
@@ -13,8 +12,3 @@ import type pg from "../db/pg.ts";
  */
 export const BY_KEY_SETTINGS = `set_config('enable_hashjoin', 'off', true),
   set_config('enable_mergejoin', 'off', true), set_config('enable_seqscan', 'off', true)`;
-
-/** Sets {@linkcode BY_KEY_SETTINGS} until the open transaction on `client` ends. */
-export async function lookUpByKey(client: pg.ClientBase): Promise<void> {
-  await client.query(`select ${BY_KEY_SETTINGS}`);
-}

@@ -272,8 +272,8 @@ async function mirrorShareAlone(
 }
 
 /**
- * {@linkcode mirrorStatement} inside the open transaction on `client`, under a savepoint: a value
- * the database refuses leaves all of them to the plan.
+ * {@linkcode MIRROR} inside the open transaction on `client`, under a savepoint: a value the
+ * database refuses leaves all of them to the plan. Returns the indexes it applied.
  */
 async function mirrorShare(
   client: pg.ClientBase,
@@ -284,28 +284,17 @@ async function mirrorShare(
   if (tried.length === 0) return [];
   await client.query("savepoint mirror_in_place");
   try {
-    const mirrored = await mirrorStatement(client, changes, tried, continuing);
+    const { rows } = await client.query<{ legacy_id: string }>(MIRROR, [
+      ...parametersOf(changes, tried),
+      continuing ?? null,
+    ]);
     await client.query("release savepoint mirror_in_place");
-    return mirrored;
+    return notLeft(changes, tried, rows);
   } catch (error) {
     if (!isDataError(error)) throw error;
     await client.query("rollback to savepoint mirror_in_place");
     return [];
   }
-}
-
-/** Mirrors the changes of `changes` at `tried` on `client`; returns the indexes it applied. */
-async function mirrorStatement(
-  client: pg.ClientBase,
-  changes: readonly AccountChange[],
-  tried: readonly number[],
-  continuing: string | undefined,
-): Promise<number[]> {
-  const { rows } = await client.query<{ legacy_id: string }>(MIRROR, [
-    ...parametersOf(changes, tried),
-    continuing ?? null,
-  ]);
-  return notLeft(changes, tried, rows);
 }
 
 /** The indexes of `tried` whose legacy id is not among the rows the statement left to the plan. */
