@@ -11,6 +11,8 @@ import pg from "../src/db/pg.ts";
 import { inTransaction } from "../src/db/sessions.ts";
 import { cryptoRandom, generatePublicId, type RandomSource } from "../src/policy/mod.ts";
 import { loadInOnePass } from "../src/snapshot/load_in_one_pass.ts";
+import { drawingHere } from "../src/snapshot/draw_fallbacks.ts";
+import { SnapshotWorkers } from "../src/snapshot/read_ranges.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 
 const RUN = "one_pass";
@@ -79,7 +81,10 @@ Deno.test("one pass: a winner keeps its name, a fallback drawn twice goes to the
     const loaded = await withReader(
       db,
       (reader) =>
-        inTransaction(client, () => loadInOnePass(client, RUN, { random: zeros, reader })),
+        inTransaction(
+          client,
+          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), reader }),
+        ),
     );
 
     assert.ok(loaded, "the accounts were empty: one pass");
@@ -143,7 +148,10 @@ Deno.test("one pass only into empty accounts and before any name of the run is d
     const decided = await withReader(
       db,
       (reader) =>
-        inTransaction(client, () => loadInOnePass(client, RUN, { random: zeros, reader })),
+        inTransaction(
+          client,
+          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), reader }),
+        ),
     );
     assert.equal(decided, null, "a name of the run was decided before");
     await client.query("delete from identity.snapshot_names");
@@ -156,9 +164,69 @@ Deno.test("one pass only into empty accounts and before any name of the run is d
     const existing = await withReader(
       db,
       (reader) =>
-        inTransaction(client, () => loadInOnePass(client, RUN, { random: zeros, reader })),
+        inTransaction(
+          client,
+          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), reader }),
+        ),
     );
     assert.equal(existing, null, "an account was there");
     assert.deepEqual(await accountsOf(client), { null: "zed requested" });
+  });
+});
+
+Deno.test("one pass: the snapshot's worker threads draw the fallbacks, several batches at once", async () => {
+  await using db = await createTestDatabase();
+  await migrate(db.url);
+  await withClient(db.url, async (client) => {
+    // One winner of "alex", 12,000 losers of it (a popular base: the wider suffix), 100 accounts
+    // without a candidate: more losers than three batches, drawn two at a time.
+    await client.query(
+      `insert into identity.snapshot_rows (slot_name, range_no, legacy_id, legacy_int, tier,
+         candidate, skeleton, base, reasons, raw_value, legacy_created_at, public_id, source_lsn)
+       select $1, 1, n::text, n, case when n <= 12001 then 1 end,
+              case when n <= 12001 then 'alex' end, case when n <= 12001 then 'alex' end,
+              case when n <= 12001 then 'alex' end,
+              case when n <= 12001 then '{}'::text[] else '{PROFANE}' end, 'raw',
+              timestamptz '2000-01-01' + n * interval '1 minute', ids.public_id, '0/100'
+       from unnest($2::text[]) with ordinality as ids(public_id, n)`,
+      [RUN, Array.from({ length: 12101 }, () => generatePublicId(cryptoRandom))],
+    );
+    const workers = new SnapshotWorkers(2);
+    let loaded;
+    try {
+      assert.equal(workers.concurrency, 2);
+      loaded = await withReader(
+        db,
+        (reader) =>
+          inTransaction(client, () => loadInOnePass(client, RUN, { drawer: workers, reader })),
+      );
+    } finally {
+      workers.close();
+    }
+
+    assert.ok(loaded, "the accounts were empty: one pass");
+    assert.equal(loaded.loaded + loaded.leftovers, 12101);
+    assert.ok(loaded.leftovers < 100, `${loaded.leftovers} drawn fallbacks collided`);
+    assert.equal(loaded.counts.claimed.exact, 1);
+    assert.equal(loaded.counts.fallbacks, 12100 - loaded.leftovers);
+    const { rows } = await client.query<{ kind: string; n: number; names: number }>(
+      `select case when legacy_id = '1' then username
+                   when username ~ '^alex_[0-9]{6}$' then 'alex_NNNNNN'
+                   when username ~ '^user_[a-z0-9]{10}$' then 'user_…'
+                   else username end as kind,
+              count(*)::int as n, count(distinct username)::int as names
+       from identity.accounts
+       group by 1 order by 1`,
+    );
+    const alexLosers = 12000 - rows.filter((r) => r.kind === "user_…").length;
+    assert.deepEqual(rows.map((r) => r.kind), ["alex", "alex_NNNNNN", "user_…"]);
+    assert.ok(rows.every((r) => r.n === r.names), "every name once");
+    assert.ok(alexLosers > 0);
+    const { rows: report } = await client.query<{ reasons: string; n: number }>(
+      `select array_to_string(reasons, ',') as reasons, count(*)::int as n
+       from identity.migration_report where decision = 'fallback' group by 1 order by 1`,
+    );
+    assert.deepEqual(report.map((r) => r.reasons), ["PROFANE", "TAKEN_BY_OLDER"]);
+    assert.equal(report.reduce((sum, r) => sum + r.n, 0), 12100 - loaded.leftovers);
   });
 });

@@ -9,34 +9,14 @@
  */
 import { copyRows } from "../db/copy_rows.ts";
 import type pg from "../db/pg.ts";
-import { type RandomSource, type ReasonCode, usernameSkeleton } from "../policy/mod.ts";
-import { SHORT_SUFFIX_ATTEMPTS } from "../policy/fallback_username.ts";
-import { sortReasons } from "../policy/reason_codes.ts";
 import { claimOrderSql, namesDecided, tierNameSql } from "../apply/claim_contested_names.ts";
-import { drawDistinct } from "../apply/assign_fallbacks.ts";
 import { buildIndexes, dropIndexesWhenEmpty, type LoadResult } from "../apply/load_accounts.ts";
 import { type Settled, settled } from "../apply/settled.ts";
 import type { SnapshotCounts } from "./snapshot_summary.ts";
-
-/**
- * A base with more fallbacks to draw than this starts at the wider suffix: `base_NNNN` has
- * 10,000 names, and k draws among them collide about k² / 20,000 times.
- */
-export const WIDE_SUFFIX_FROM = 1_000;
+import type { DrawnFallback, FallbackDrawer, Loser } from "./draw_fallbacks.ts";
 
 /** Staged accounts read, drawn for and written at a time. */
 const BATCH = 5_000;
-
-/** A staged account that does not win its candidate (or has none), as the draw reads it. */
-interface Loser {
-  legacy_id: string;
-  base: string | null;
-  reasons: ReasonCode[];
-  /** Whether it had a candidate, which an older claim won. */
-  lost: boolean;
-  /** How many accounts with its base draw a fallback. */
-  base_losers: string;
-}
 
 /** What a one-pass load did. */
 export interface OnePassResult extends LoadResult {
@@ -48,7 +28,8 @@ export interface OnePassResult extends LoadResult {
 
 /** Options of {@linkcode loadInOnePass}. */
 export interface OnePassOptions {
-  random: RandomSource;
+  /** Draws the fallbacks (see `drawingHere` and `SnapshotWorkers`). */
+  drawer: FallbackDrawer;
   /**
    * A second connection, outside the load's transaction, that reads the staged accounts to draw
    * for while `client` writes the fallbacks already drawn.
@@ -186,8 +167,7 @@ interface OnePassRow {
 
 /**
  * Draws a fallback for every staged account that will not get its candidate, into a temporary
- * table without an index. Its reasons are the ones the fallback pass gives: the account's own,
- * and TAKEN_BY_OLDER when it had a candidate.
+ * table without an index.
  */
 async function drawFallbacks(
   client: pg.ClientBase,
@@ -202,7 +182,7 @@ async function drawFallbacks(
        reasons text[] not null
      ) on commit drop`,
   );
-  const { reader } = options;
+  const { reader, drawer } = options;
   await reader.query("begin isolation level repeatable read read only");
   try {
     await reader.query(
@@ -220,45 +200,42 @@ async function drawFallbacks(
       [slotName],
     );
     const fetch = () => settled(reader.query<Loser>(`fetch ${BATCH} from losers`));
-    // Three at once: the reader's server process reads the next batch, this process draws for
-    // this one, and the writer's server process stores the one before.
+    // At once: the reader's server process reads the next batch, the drawer draws for this one
+    // (and as many before it as it has threads), and the writer's server process stores the
+    // oldest drawn.
     let next = fetch();
-    let writing: Settled<void> | null = null;
+    const drawing: Settled<DrawnFallback[]>[] = [];
+    // Assigned in `write`: typed, not narrowed to null.
+    let writing = null as Settled<void> | null;
     let drawn = 0;
-    while (true) {
-      const { rows } = await next.result();
-      if (rows.length === 0) break;
-      next = fetch();
-      const fallbacks = rows.map(drawFallback(options.random));
+    const write = async (batch: Settled<DrawnFallback[]>) => {
+      const fallbacks = await batch.result();
       await writing?.result();
       writing = settled(copyRows(
         client,
         "pg_temp.snapshot_fallbacks (legacy_id, username, skeleton, reasons)",
         fallbacks,
       ));
-      drawn += rows.length;
+      drawn += fallbacks.length;
       options.onProgress?.(drawn);
+    };
+    try {
+      while (true) {
+        const { rows } = await next.result();
+        if (rows.length === 0) break;
+        next = fetch();
+        drawing.push(settled(drawer.draw(rows)));
+        if (drawing.length >= drawer.concurrency) await write(drawing.shift()!);
+      }
+      while (drawing.length > 0) await write(drawing.shift()!);
+      await writing?.result();
+    } finally {
+      // Nothing left running on either connection when the transaction ends.
+      await Promise.allSettled([...drawing.map((d) => d.result()), writing?.result()]);
     }
-    await writing?.result();
     await reader.query("close losers");
   } finally {
     await reader.query("rollback");
   }
   await client.query("analyze pg_temp.snapshot_fallbacks");
-}
-
-/**
- * Draws for one batch: a fallback per staged account, never the same name twice in the batch
- * (they would collide for nothing), at the wider suffix for a popular base.
- */
-function drawFallback(
-  random: RandomSource,
-): (loser: Loser) => [string, string, string, ReasonCode[]] {
-  const names = new Set<string>();
-  return (loser) => {
-    const attempt = Number(loser.base_losers) > WIDE_SUFFIX_FROM ? SHORT_SUFFIX_ATTEMPTS : 0;
-    const name = drawDistinct(names, loser.base, attempt, random);
-    const reasons = loser.lost ? sortReasons([...loser.reasons, "TAKEN_BY_OLDER"]) : loser.reasons;
-    return [loser.legacy_id, name, usernameSkeleton(name), reasons];
-  };
 }

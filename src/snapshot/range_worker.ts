@@ -1,15 +1,32 @@
 /// <reference lib="deno.worker" />
 /**
- * A snapshot range worker thread: receives its {@linkcode RangeWorkerInit},
- * stages ranges until none is left, and reports rows, completion or failure.
+ * A snapshot worker thread: told to read, it stages ranges until none is left and reports rows,
+ * completion or failure; told to draw, it draws a batch's fallbacks and sends them back.
  */
-import { type RangeWorkerInit, runRangeWorker } from "./read_ranges.ts";
+import { cryptoRandom } from "../policy/mod.ts";
+import { drawFallbacks } from "./draw_fallbacks.ts";
+import { runRangeWorker, type WorkerReply, type WorkerRequest } from "./read_ranges.ts";
 
-self.onmessage = async (event: MessageEvent<RangeWorkerInit>) => {
+const reply = (message: WorkerReply) => self.postMessage(message);
+
+self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+  const request = event.data;
+  if (request.type === "draw") {
+    try {
+      reply({
+        type: "drawn",
+        id: request.id,
+        fallbacks: drawFallbacks(request.losers, cryptoRandom),
+      });
+    } catch (error) {
+      reply({ type: "error", id: request.id, message: (error as Error).message ?? String(error) });
+    }
+    return;
+  }
   try {
-    await runRangeWorker(event.data, (rows) => self.postMessage({ type: "rows", rows }));
-    self.postMessage({ type: "done" });
+    await runRangeWorker(request.init, (rows) => reply({ type: "rows", rows }));
+    reply({ type: "done" });
   } catch (error) {
-    self.postMessage({ type: "error", message: (error as Error).message ?? String(error) });
+    reply({ type: "error", message: (error as Error).message ?? String(error) });
   }
 };

@@ -27,7 +27,8 @@ import { inspectLegacyTable, type LegacyTable } from "../legacy/legacy_table.ts"
 import { checkLegacyTimezone } from "../legacy/legacy_created_at.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
-import { openReadSnapshot, readRanges, stageRange } from "./read_ranges.ts";
+import { openReadSnapshot, SnapshotWorkers, stageRange } from "./read_ranges.ts";
+import { drawingHere, type FallbackDrawer } from "./draw_fallbacks.ts";
 import { mayTombstone, reconcileAccounts } from "./reconcile_accounts.ts";
 import { rekeyMovedRows } from "./rekey_moved_rows.ts";
 import { setupRun } from "./setup_run.ts";
@@ -91,6 +92,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
   const identity = await connect(options.identityUrl);
   const lock = runLockName(slotName);
   let stopProgress = () => {};
+  let workers: SnapshotWorkers | undefined;
   try {
     const table = await inspectLegacyTable(legacy, config);
     if (table.createdAtZone) await checkLegacyTimezone(identity, table.createdAtZone);
@@ -123,13 +125,16 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
       workers: config.snapshot.workers,
       joined: run.exported === undefined,
     });
+    workers = new SnapshotWorkers(config.snapshot.workers);
+    // Fallbacks from the random source the caller chose, else from the CSPRNG on every thread.
+    const drawer = options.random ? drawingHere(options.random) : workers;
     while (true) {
       if ((await readSyncState(identity, slotName))!.phase === "snapshotting") {
         const snapshot = await openReadSnapshot(options.legacyUrl, slotName, run.exported);
         run.exported = undefined;
         const started = performance.now();
         try {
-          await readRanges({
+          await workers.read({
             legacyUrl: options.legacyUrl,
             identityUrl: options.identityUrl,
             table,
@@ -137,7 +142,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
             workerName: `${Deno.hostname()}:${Deno.pid}`,
             snapshot: { snapshotName: snapshot.snapshotName, lsn: snapshot.lsn },
             protectedNames: config.protectedNames,
-          }, { workers: config.snapshot.workers, onRows: (rows) => progress.addRows(rows) });
+          }, (rows) => progress.addRows(rows));
           log.info("ranges read: {rows} rows staged by this process", {
             rows: progress.readHere,
             seconds: elapsed(started),
@@ -148,7 +153,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
       }
       await identity.query("select pg_advisory_lock(hashtext($1))", [lock]);
       try {
-        const resolved = await resolveNames(identity, options, progress);
+        const resolved = await resolveNames(identity, options, progress, drawer);
         // The staged rows were lost: read again, under a fresh snapshot.
         if (resolved === "restage") continue;
         return outcome(
@@ -164,6 +169,7 @@ async function realRun(options: RunSnapshotOptions): Promise<SnapshotOutcome> {
     }
   } finally {
     stopProgress();
+    workers?.close();
     await Promise.all([legacy.end(), identity.end()]);
   }
 }
@@ -179,6 +185,7 @@ async function resolveNames(
   identity: pg.Client,
   options: RunSnapshotOptions,
   progress: SnapshotProgress,
+  drawer: FallbackDrawer,
 ): Promise<SnapshotCounts | null | "restage"> {
   const { slotName } = options.config.replication;
   const random = options.random ?? cryptoRandom;
@@ -216,7 +223,7 @@ async function resolveNames(
     const started = performance.now();
     try {
       const done = await inTransaction(identity, async () => {
-        const loaded = await decideAndLoad(identity, options, progress);
+        const loaded = await decideAndLoad(identity, options, progress, drawer);
         if (loaded.result.stragglers > 0) return loaded;
         if (options.config.snapshot.reportFile) {
           await writeDecisionReport(
@@ -263,6 +270,7 @@ async function decideAndLoad(
   identity: pg.Client,
   options: RunSnapshotOptions,
   progress: SnapshotProgress,
+  drawer: FallbackDrawer,
 ): Promise<DecidedLoad> {
   const { slotName } = options.config.replication;
   const random = options.random ?? cryptoRandom;
@@ -271,7 +279,7 @@ async function decideAndLoad(
   let onePass;
   try {
     onePass = await loadInOnePass(identity, slotName, {
-      random,
+      drawer,
       reader,
       onProgress: (drawn) => progress.assigned = drawn,
     });
