@@ -12,7 +12,7 @@ import { inTransaction } from "../src/db/sessions.ts";
 import { cryptoRandom, generatePublicId, type RandomSource } from "../src/policy/mod.ts";
 import { loadInOnePass } from "../src/snapshot/load_in_one_pass.ts";
 import { drawingHere } from "../src/snapshot/draw_fallbacks.ts";
-import { SnapshotWorkers } from "../src/snapshot/read_ranges.ts";
+import { SnapshotWorkers } from "../src/snapshot/snapshot_workers.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 
 const RUN = "one_pass";
@@ -174,12 +174,12 @@ Deno.test("one pass only into empty accounts and before any name of the run is d
   });
 });
 
-Deno.test("one pass: the snapshot's worker threads draw the fallbacks, several batches at once", async () => {
+Deno.test("one pass: the snapshot's worker threads draw the fallbacks, each batch shared among them", async () => {
   await using db = await createTestDatabase();
   await migrate(db.url);
   await withClient(db.url, async (client) => {
     // One winner of "alex", 12,000 losers of it (a popular base: the wider suffix), 100 accounts
-    // without a candidate: more losers than three batches, drawn two at a time.
+    // without a candidate: more losers than three batches, each batch shared by two threads.
     await client.query(
       `insert into identity.snapshot_rows (slot_name, range_no, legacy_id, legacy_int, tier,
          candidate, skeleton, base, reasons, raw_value, legacy_created_at, public_id, source_lsn)
@@ -194,7 +194,7 @@ Deno.test("one pass: the snapshot's worker threads draw the fallbacks, several b
     const workers = new SnapshotWorkers(2);
     let loaded;
     try {
-      assert.equal(workers.concurrency, 2);
+      assert.equal(workers.size, 2);
       loaded = await withReader(
         db,
         (reader) =>

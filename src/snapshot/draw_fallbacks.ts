@@ -45,17 +45,12 @@ export function drawFallbacks(
   });
 }
 
-/** Where the one pass draws: on this thread, or on several at once. */
+/** Where the one pass draws a batch's fallbacks: on this thread, or shared among several. */
 export interface FallbackDrawer {
-  /** Batches drawn at once. */
-  readonly concurrency: number;
   draw(losers: Loser[]): Promise<DrawnFallback[]>;
 }
 
-/** Draws on the calling thread, one batch at a time, from `random`. */
+/** Draws on the calling thread, from `random`. */
 export function drawingHere(random: RandomSource): FallbackDrawer {
-  return {
-    concurrency: 1,
-    draw: (losers) => Promise.resolve(drawFallbacks(losers, random)),
-  };
+  return { draw: (losers) => Promise.resolve(drawFallbacks(losers, random)) };
 }

@@ -13,7 +13,7 @@ import { claimOrderSql, namesDecided, tierNameSql } from "../apply/claim_contest
 import { buildIndexes, dropIndexesWhenEmpty, type LoadResult } from "../apply/load_accounts.ts";
 import { type Settled, settled } from "../apply/settled.ts";
 import type { SnapshotCounts } from "./snapshot_summary.ts";
-import type { DrawnFallback, FallbackDrawer, Loser } from "./draw_fallbacks.ts";
+import type { FallbackDrawer, Loser } from "./draw_fallbacks.ts";
 
 /** Staged accounts read, drawn for and written at a time. */
 const BATCH = 5_000;
@@ -200,39 +200,26 @@ async function drawFallbacks(
       [slotName],
     );
     const fetch = () => settled(reader.query<Loser>(`fetch ${BATCH} from losers`));
-    // At once: the reader's server process reads the next batch, the drawer draws for this one
-    // (and as many before it as it has threads), and the writer's server process stores the
-    // oldest drawn.
+    // Three at once: the reader's server process reads the next batch, the drawer draws for
+    // this one, and the writer's server process stores the one before.
     let next = fetch();
-    const drawing: Settled<DrawnFallback[]>[] = [];
-    // Assigned in `write`: typed, not narrowed to null.
-    let writing = null as Settled<void> | null;
+    let writing: Settled<void> | null = null;
     let drawn = 0;
-    const write = async (batch: Settled<DrawnFallback[]>) => {
-      const fallbacks = await batch.result();
+    while (true) {
+      const { rows } = await next.result();
+      if (rows.length === 0) break;
+      next = fetch();
+      const fallbacks = await drawer.draw(rows);
       await writing?.result();
       writing = settled(copyRows(
         client,
         "pg_temp.snapshot_fallbacks (legacy_id, username, skeleton, reasons)",
         fallbacks,
       ));
-      drawn += fallbacks.length;
+      drawn += rows.length;
       options.onProgress?.(drawn);
-    };
-    try {
-      while (true) {
-        const { rows } = await next.result();
-        if (rows.length === 0) break;
-        next = fetch();
-        drawing.push(settled(drawer.draw(rows)));
-        if (drawing.length >= drawer.concurrency) await write(drawing.shift()!);
-      }
-      while (drawing.length > 0) await write(drawing.shift()!);
-      await writing?.result();
-    } finally {
-      // Nothing left running on either connection when the transaction ends.
-      await Promise.allSettled([...drawing.map((d) => d.result()), writing?.result()]);
     }
+    await writing?.result();
     await reader.query("close losers");
   } finally {
     await reader.query("rollback");

@@ -2,7 +2,7 @@
  * Stage one of the snapshot: workers claim ranges, read them under the run's
  * snapshot, judge every row by the policy and stage the decisions. A range's
  * claim, its staged rows and its "done" mark commit together. Each worker is
- * a thread of its own (a Web Worker), so the policy runs on every core.
+ * a thread of its own (see `SnapshotWorkers`), so the policy runs on every core.
  */
 import { decideName } from "../apply/name_decision.ts";
 import { stageDecisions } from "../apply/stage_decisions.ts";
@@ -22,7 +22,6 @@ import {
 import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { readRange } from "./read_range.ts";
 import { lsnBefore } from "../db/lsn.ts";
-import type { DrawnFallback, FallbackDrawer, Loser } from "./draw_fallbacks.ts";
 
 /**
  * A snapshot the workers import, and the version its rows carry: one byte
@@ -156,99 +155,5 @@ export async function runRangeWorker(
   } finally {
     await legacy.query("rollback").catch(() => {});
     await Promise.all([legacy.end(), identity.end()]);
-  }
-}
-
-/** A request to a snapshot worker thread. */
-export type WorkerRequest =
-  | { type: "read"; init: RangeWorkerInit }
-  | { type: "draw"; id: number; losers: Loser[] };
-
-/** A message from a snapshot worker thread. */
-export type WorkerReply =
-  | { type: "rows"; rows: number }
-  | { type: "done" }
-  | { type: "drawn"; id: number; fallbacks: DrawnFallback[] }
-  | { type: "error"; id?: number; message: string };
-
-/** What a thread is waiting for. */
-interface Waiting {
-  reading?: { resolve(): void; reject(error: Error): void; onRows(rows: number): void };
-  drawing: Map<number, PromiseWithResolvers<DrawnFallback[]>>;
-}
-
-/**
- * The snapshot's worker threads (Web Workers, so the policy runs on every core): they read,
- * judge and stage the ranges, then draw the one pass's fallbacks (from the CSPRNG). One set
- * for the whole run: a second set of threads would add its heaps to the process's peak RSS.
- */
-export class SnapshotWorkers implements FallbackDrawer {
-  readonly #threads: Worker[] = [];
-  readonly #waiting: Waiting[] = [];
-  #turn = 0;
-  #requests = 0;
-
-  /** Starts `count` threads. */
-  constructor(count: number) {
-    for (let i = 0; i < count; i++) {
-      const thread = new Worker(new URL("./range_worker.ts", import.meta.url), { type: "module" });
-      const waiting: Waiting = { drawing: new Map() };
-      thread.onmessage = (event: MessageEvent<WorkerReply>) => {
-        const message = event.data;
-        if (message.type === "rows") waiting.reading?.onRows(message.rows);
-        else if (message.type === "done") waiting.reading?.resolve();
-        else if (message.type === "drawn") {
-          waiting.drawing.get(message.id)?.resolve(message.fallbacks);
-          waiting.drawing.delete(message.id);
-        } else if (message.id !== undefined) {
-          waiting.drawing.get(message.id)?.reject(new Error(message.message));
-          waiting.drawing.delete(message.id);
-        } else waiting.reading?.reject(new Error(message.message));
-      };
-      thread.onerror = (event) => {
-        event.preventDefault();
-        const error = new Error(`snapshot worker ${i + 1} failed: ${event.message}`);
-        waiting.reading?.reject(error);
-        for (const draw of waiting.drawing.values()) draw.reject(error);
-        waiting.drawing.clear();
-      };
-      this.#threads.push(thread);
-      this.#waiting.push(waiting);
-    }
-  }
-
-  /** Batches drawn at once: one a thread. */
-  get concurrency(): number {
-    return this.#threads.length;
-  }
-
-  /** Runs every thread until every range of the run is done. */
-  async read(init: RangeWorkerInit, onRows: (rows: number) => void): Promise<void> {
-    await Promise.all(this.#threads.map((thread, i) => {
-      const done = Promise.withResolvers<void>();
-      this.#waiting[i]!.reading = { ...done, onRows };
-      const request: WorkerRequest = {
-        type: "read",
-        init: { ...init, workerName: `${init.workerName}/${i + 1}` },
-      };
-      thread.postMessage(request);
-      return done.promise.finally(() => this.#waiting[i]!.reading = undefined);
-    }));
-  }
-
-  /** Draws fallbacks for `losers` on the next thread in turn. */
-  draw(losers: Loser[]): Promise<DrawnFallback[]> {
-    const i = this.#turn++ % this.#threads.length;
-    const id = ++this.#requests;
-    const drawn = Promise.withResolvers<DrawnFallback[]>();
-    this.#waiting[i]!.drawing.set(id, drawn);
-    const request: WorkerRequest = { type: "draw", id, losers };
-    this.#threads[i]!.postMessage(request);
-    return drawn.promise;
-  }
-
-  /** Ends every thread. */
-  close(): void {
-    for (const thread of this.#threads) thread.terminate();
   }
 }

@@ -27,7 +27,8 @@ import { inspectLegacyTable, type LegacyTable } from "../legacy/legacy_table.ts"
 import { checkLegacyTimezone } from "../legacy/legacy_created_at.ts";
 import { planRanges } from "./plan_ranges.ts";
 import { reportProgress, SnapshotProgress } from "./progress.ts";
-import { openReadSnapshot, SnapshotWorkers, stageRange } from "./read_ranges.ts";
+import { openReadSnapshot, stageRange } from "./read_ranges.ts";
+import { SnapshotWorkers } from "./snapshot_workers.ts";
 import { drawingHere, type FallbackDrawer } from "./draw_fallbacks.ts";
 import { mayTombstone, reconcileAccounts } from "./reconcile_accounts.ts";
 import { rekeyMovedRows } from "./rekey_moved_rows.ts";

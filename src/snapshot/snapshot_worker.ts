@@ -5,7 +5,8 @@
  */
 import { cryptoRandom } from "../policy/mod.ts";
 import { drawFallbacks } from "./draw_fallbacks.ts";
-import { runRangeWorker, type WorkerReply, type WorkerRequest } from "./read_ranges.ts";
+import { runRangeWorker } from "./read_ranges.ts";
+import type { WorkerReply, WorkerRequest } from "./snapshot_workers.ts";
 
 const reply = (message: WorkerReply) => self.postMessage(message);
 
