@@ -54,13 +54,18 @@ async function accountsOf(client: pg.ClientBase): Promise<Record<string, string>
   return Object.fromEntries(rows.map((r) => [r.legacy_id, `${r.username} ${r.source}`]));
 }
 
-async function withReader<T>(db: TestDatabase, use: (reader: pg.Client) => Promise<T>): Promise<T> {
+/** The load's two sessions beside its transaction: one reads the losers, one stores fallbacks. */
+async function withSessions<T>(
+  db: TestDatabase,
+  use: (sessions: { reader: pg.Client; writer: pg.Client }) => Promise<T>,
+): Promise<T> {
   const reader = new pg.Client({ connectionString: db.url });
-  await reader.connect();
+  const writer = new pg.Client({ connectionString: db.url });
+  await Promise.all([reader.connect(), writer.connect()]);
   try {
-    return await use(reader);
+    return await use({ reader, writer });
   } finally {
-    await reader.end();
+    await Promise.all([reader.end(), writer.end()]);
   }
 }
 
@@ -78,12 +83,12 @@ Deno.test("one pass: a winner keeps its name, a fallback drawn twice goes to the
       { legacyId: "6", tier: null, candidate: null, createdAt: "2003-01-01", reasons: ["EMPTY"] },
     ]);
 
-    const loaded = await withReader(
+    const loaded = await withSessions(
       db,
-      (reader) =>
+      (sessions) =>
         inTransaction(
           client,
-          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), reader }),
+          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), ...sessions }),
         ),
     );
 
@@ -145,12 +150,12 @@ Deno.test("one pass only into empty accounts and before any name of the run is d
        values ($1, 'alex', '1', 'exact', 'alex', 'exact', '{}')`,
       [RUN],
     );
-    const decided = await withReader(
+    const decided = await withSessions(
       db,
-      (reader) =>
+      (sessions) =>
         inTransaction(
           client,
-          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), reader }),
+          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), ...sessions }),
         ),
     );
     assert.equal(decided, null, "a name of the run was decided before");
@@ -161,12 +166,12 @@ Deno.test("one pass only into empty accounts and before any name of the run is d
        values ($1, 'zed', 'zed', 'requested')`,
       [generatePublicId(cryptoRandom)],
     );
-    const existing = await withReader(
+    const existing = await withSessions(
       db,
-      (reader) =>
+      (sessions) =>
         inTransaction(
           client,
-          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), reader }),
+          () => loadInOnePass(client, RUN, { drawer: drawingHere(zeros), ...sessions }),
         ),
     );
     assert.equal(existing, null, "an account was there");
@@ -195,10 +200,10 @@ Deno.test("one pass: the snapshot's worker threads draw the fallbacks, each batc
     let loaded;
     try {
       assert.equal(workers.size, 2);
-      loaded = await withReader(
+      loaded = await withSessions(
         db,
-        (reader) =>
-          inTransaction(client, () => loadInOnePass(client, RUN, { drawer: workers, reader })),
+        (sessions) =>
+          inTransaction(client, () => loadInOnePass(client, RUN, { drawer: workers, ...sessions })),
       );
     } finally {
       workers.close();

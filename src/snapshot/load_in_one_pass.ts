@@ -1,10 +1,11 @@
 /**
  * The snapshot's load into an empty `identity.accounts` in one pass over the staged rows: the
  * losers of contested names (and the accounts without a candidate) are found by one window
- * function and get a fallback drawn beforehand, kept in a temporary table without an index;
- * every other staged account won its candidate. One statement then writes the accounts, keeping
- * a drawn fallback only when no staged account has it as its candidate and no better claimant
- * drew it too. No decided name is stored apart from its account. The few staged accounts whose
+ * function and get a fallback drawn beforehand; every other staged account won its candidate.
+ * The winners' accounts are written while the losers' fallbacks are drawn (on the worker threads)
+ * and stored by a session of their own; one statement then writes the losers' accounts, keeping a
+ * drawn fallback only when no staged account has it as its candidate and no better claimant drew
+ * it too. No decided name is stored apart from its account. The few staged accounts whose
  * fallback collided are left without one, for the fallback pass over what is left.
  */
 import { copyRows } from "../db/copy_rows.ts";
@@ -30,11 +31,10 @@ export interface OnePassResult extends LoadResult {
 export interface OnePassOptions {
   /** Draws the fallbacks (see `drawingHere` and `SnapshotWorkers`). */
   drawer: FallbackDrawer;
-  /**
-   * A second connection, outside the load's transaction, that reads the staged accounts to draw
-   * for while `client` writes the fallbacks already drawn.
-   */
+  /** A connection outside the load's transaction that reads the staged accounts to draw for. */
   reader: pg.Client;
+  /** Another, that stores the fallbacks drawn while the load's transaction writes accounts. */
+  writer: pg.Client;
   onProgress?: (drawn: number) => void;
 }
 
@@ -60,131 +60,185 @@ export async function loadInOnePass(
   const reportIndexes = await dropIndexesWhenEmpty(client, "migration_report");
   // Fresh statistics of the staged rows: one sort per window, hash joins, here and after.
   await client.query("analyze identity.snapshot_rows");
-  await drawFallbacks(client, slotName, options);
-  // A staged account without a drawn fallback won its candidate: every name is a winner's once.
-  // So a drawn fallback is kept unless it is some staged account's candidate (its winner has it)
-  // or another account with a better claim drew it too; only the fallbacks are sorted.
-  const { rows } = await client.query<OnePassRow>(
-    `with collided as materialized (
-       select f.legacy_id from pg_temp.snapshot_fallbacks f
-       where f.username in (select s.candidate from identity.snapshot_rows s
-                            where s.slot_name = $1 and s.candidate is not null)
-       union all
+  // Two server processes at once: the winners' accounts here, the losers' fallbacks beside.
+  const winners = settled(loadWinners(client, slotName));
+  try {
+    await drawFallbacks(slotName, options);
+  } finally {
+    await winners.result().catch(() => {});
+  }
+  const won = await winners.result();
+  const lost = await loadLosers(client, slotName);
+  await buildIndexes(client, slotName, reportIndexes, accountIndexes);
+  // The planner still takes both tables for empty: what follows in the transaction (the pass
+  // over what is left, the report) would scan them once per row.
+  await client.query("analyze identity.accounts, identity.migration_report");
+  return {
+    loaded: won.loaded + lost.loaded,
+    bulk: true,
+    stragglers: 0,
+    leftovers: lost.leftovers,
+    counts: {
+      rows: won.loaded + lost.loaded + lost.leftovers,
+      claimed: { exact: won.exact, normalized: won.normalized, derived: won.derived },
+      fallbacks: lost.loaded,
+      reasons: addReasons(won.reasons, lost.reasons),
+    },
+  };
+}
+
+/** What a statement of the load wrote. */
+interface Loaded {
+  loaded: number;
+  /** Loaded accounts by reason code (of those with a report row). */
+  reasons: Record<string, number>;
+}
+
+/** Reason counts of both statements, most frequent first. */
+function addReasons(
+  a: Record<string, number>,
+  b: Record<string, number>,
+): Record<string, number> {
+  const sum = new Map(Object.entries(a));
+  for (const [reason, n] of Object.entries(b)) sum.set(reason, (sum.get(reason) ?? 0) + n);
+  return Object.fromEntries(
+    [...sum].sort(([r1, n1], [r2, n2]) => n2 - n1 || (r1 < r2 ? -1 : r1 > r2 ? 1 : 0)),
+  );
+}
+
+/** The reason counts of the rows of `decided` that have a report row, as one JSON object. */
+const REASONS =
+  `select coalesce(json_object_agg(reason, n order by n desc, reason), '{}') as reasons
+  from (select reason, count(*)::int as n
+        from reported cross join unnest(reported.reasons) as reason
+        group by reason) r`;
+
+/**
+ * Writes the account of every staged account that wins its candidate (the best claimant of it),
+ * in the staged rows' order (the legacy key's, mostly: a burst of updates in key order then finds
+ * its accounts side by side), and the report rows of those not taken as they were.
+ */
+async function loadWinners(
+  client: pg.ClientBase,
+  slotName: string,
+): Promise<Loaded & { exact: number; normalized: number; derived: number }> {
+  const { rows } = await client.query(
+    `with beaten as materialized (
        select legacy_id from (
-         select f.legacy_id,
-                row_number() over (partition by f.username order by ${claimOrderSql("s")})
-                  as name_rank
-         from pg_temp.snapshot_fallbacks f
-         join identity.snapshot_rows s on s.legacy_id = f.legacy_id and s.slot_name = $1
-       ) d
-       where name_rank > 1
+         select s.legacy_id,
+                row_number() over (partition by s.candidate order by ${claimOrderSql("s")})
+                  as claim_rank
+         from identity.snapshot_rows s
+         where s.slot_name = $1 and s.candidate is not null
+       ) r
+       where claim_rank > 1
      ),
      decided as materialized (
        select s.legacy_id, s.public_id, s.display_name, s.raw_value, s.legacy_created_at,
-              s.source_lsn, s.tier, s.resembles,
-              coalesce(f.username, s.candidate) as username,
-              coalesce(f.skeleton, s.skeleton) as skeleton,
-              case when f.legacy_id is null then ${tierNameSql("s")} else 'generated' end
-                as username_source,
-              case when f.legacy_id is not null then 'fallback'
-                   when s.tier = 1 then 'exact' else 'claimed' end as decision,
-              coalesce(f.reasons, s.reasons) as reasons,
-              case when f.legacy_id is null then s.candidate is not null
-                   else f.legacy_id not in (select legacy_id from collided) end as named
+              s.source_lsn, s.tier, s.resembles, s.candidate as username, s.skeleton, s.reasons,
+              ${tierNameSql("s")} as username_source
        from identity.snapshot_rows s
-       left join pg_temp.snapshot_fallbacks f on f.legacy_id = s.legacy_id
-       where s.slot_name = $1
+       where s.slot_name = $1 and s.candidate is not null
+         and s.legacy_id not in (select legacy_id from beaten)
      ),
      loaded as (
        insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
          username_source, display_name, legacy_username, legacy_created_at, source_lsn)
        select legacy_id, public_id, username, skeleton, username_source, display_name,
               raw_value, legacy_created_at, source_lsn
-       from decided where named
+       from decided
        returning 1
      ),
-     -- Nothing reads it: a data-modifying WITH runs to the end all the same.
      reported as (
        insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
          username, source, source_lsn, resembles)
-       select legacy_id, raw_value, (array['exact', 'normalized', 'derived'])[tier], decision,
-              reasons, username, 'snapshot', source_lsn, resembles
-       from decided where named and decision <> 'exact'
-     ),
-     counted as (
-       select count(*)::int as rows,
-              count(*) filter (where not named)::int as leftovers,
-              count(*) filter (where named and decision <> 'fallback' and tier = 1)::int as exact,
-              count(*) filter (where named and decision <> 'fallback' and tier = 2)::int
-                as normalized,
-              count(*) filter (where named and decision <> 'fallback' and tier = 3)::int
-                as derived,
-              count(*) filter (where named and decision = 'fallback')::int as fallbacks
-       from decided
-     ),
-     reasons as (
-       select coalesce(json_object_agg(reason, n order by n desc, reason), '{}') as reasons
-       from (select reason, count(*)::int as n
-             from decided cross join unnest(decided.reasons) as reason
-             where named and decision <> 'exact'
-             group by reason) r
+       select legacy_id, raw_value, username_source, 'claimed', reasons, username, 'snapshot',
+              source_lsn, resembles
+       from decided where tier <> 1
+       returning reasons
      )
-     select (select count(*) from loaded)::int as loaded, counted.*, reasons.reasons
-     from counted, reasons`,
+     select (select count(*) from loaded)::int as loaded,
+            count(*) filter (where tier = 1)::int as exact,
+            count(*) filter (where tier = 2)::int as normalized,
+            count(*) filter (where tier = 3)::int as derived,
+            (${REASONS}) as reasons
+     from decided`,
     [slotName],
   );
-  await client.query("drop table pg_temp.snapshot_fallbacks");
-  await buildIndexes(client, slotName, reportIndexes, accountIndexes);
-  // The planner still takes both tables for empty: what follows in the transaction (the pass
-  // over what is left, the report) would scan them once per row.
-  await client.query("analyze identity.accounts, identity.migration_report");
-  const row = rows[0]!;
-  return {
-    loaded: row.loaded,
-    bulk: true,
-    stragglers: 0,
-    leftovers: row.leftovers,
-    counts: {
-      rows: row.rows,
-      claimed: { exact: row.exact, normalized: row.normalized, derived: row.derived },
-      fallbacks: row.fallbacks,
-      reasons: row.reasons,
-    },
-  };
-}
-
-/** What the one-pass statement returns. */
-interface OnePassRow {
-  loaded: number;
-  rows: number;
-  leftovers: number;
-  exact: number;
-  normalized: number;
-  derived: number;
-  fallbacks: number;
-  reasons: Record<string, number>;
+  return rows[0];
 }
 
 /**
- * Draws a fallback for every staged account that will not get its candidate, into a temporary
- * table without an index.
+ * Writes the account of every staged account with a drawn fallback, unless the fallback is some
+ * staged account's candidate (its winner has it) or an account with a better claim drew it too:
+ * only the fallbacks are sorted. Those are the leftovers. Then forgets the fallbacks.
  */
-async function drawFallbacks(
+async function loadLosers(
   client: pg.ClientBase,
   slotName: string,
-  options: OnePassOptions,
-): Promise<void> {
-  await client.query(
-    `create temporary table snapshot_fallbacks (
-       legacy_id text collate "C" not null,
-       username text collate "C" not null,
-       skeleton text collate "C" not null,
-       reasons text[] not null
-     ) on commit drop`,
+): Promise<Loaded & { leftovers: number }> {
+  const { rows } = await client.query(
+    `with drawn as materialized (
+       select s.legacy_id, s.public_id, s.display_name, s.raw_value, s.legacy_created_at,
+              s.source_lsn, s.tier, s.resembles, s.legacy_int, f.username, f.skeleton, f.reasons
+       from identity.snapshot_rows s
+       join identity.snapshot_fallbacks f on f.legacy_id = s.legacy_id and f.slot_name = $1
+       where s.slot_name = $1
+     ),
+     collided as materialized (
+       select d.legacy_id from drawn d
+       where d.username in (select s.candidate from identity.snapshot_rows s
+                            where s.slot_name = $1 and s.candidate is not null)
+       union all
+       select legacy_id from (
+         select d.legacy_id,
+                row_number() over (partition by d.username order by ${claimOrderSql("d")})
+                  as name_rank
+         from drawn d
+       ) r
+       where name_rank > 1
+     ),
+     decided as materialized (
+       select d.*, d.legacy_id not in (select legacy_id from collided) as named from drawn d
+     ),
+     loaded as (
+       insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
+         username_source, display_name, legacy_username, legacy_created_at, source_lsn)
+       select legacy_id, public_id, username, skeleton, 'generated', display_name, raw_value,
+              legacy_created_at, source_lsn
+       from decided where named
+       returning 1
+     ),
+     reported as (
+       insert into identity.migration_report (legacy_id, raw_value, tier, decision, reasons,
+         username, source, source_lsn, resembles)
+       select legacy_id, raw_value, ${tierNameSql()}, 'fallback', reasons, username, 'snapshot',
+              source_lsn, resembles
+       from decided where named
+       returning reasons
+     )
+     select (select count(*) from loaded)::int as loaded,
+            count(*) filter (where not named)::int as leftovers,
+            (${REASONS}) as reasons
+     from decided`,
+    [slotName],
   );
-  const { reader, drawer } = options;
+  await client.query("delete from identity.snapshot_fallbacks where slot_name = $1", [slotName]);
+  return rows[0];
+}
+
+/**
+ * Draws a fallback for every staged account that will not get its candidate, stored by
+ * `options.writer` in a transaction of its own (after deleting what a failed load left), which
+ * commits before the losers' accounts are written. Its reasons are the ones the fallback pass
+ * gives: the account's own, and TAKEN_BY_OLDER when it had a candidate.
+ */
+async function drawFallbacks(slotName: string, options: OnePassOptions): Promise<void> {
+  const { reader, writer, drawer } = options;
   await reader.query("begin isolation level repeatable read read only");
+  await writer.query("begin");
   try {
+    await writer.query("delete from identity.snapshot_fallbacks where slot_name = $1", [slotName]);
     await reader.query(
       `declare losers no scroll cursor for
        select legacy_id, base, reasons, candidate is not null as lost,
@@ -212,17 +266,18 @@ async function drawFallbacks(
       const fallbacks = await drawer.draw(rows);
       await writing?.result();
       writing = settled(copyRows(
-        client,
-        "pg_temp.snapshot_fallbacks (legacy_id, username, skeleton, reasons)",
-        fallbacks,
+        writer,
+        "identity.snapshot_fallbacks (slot_name, legacy_id, username, skeleton, reasons)",
+        fallbacks.map((fallback) => [slotName, ...fallback]),
       ));
       drawn += rows.length;
       options.onProgress?.(drawn);
     }
     await writing?.result();
     await reader.query("close losers");
+    await writer.query("commit");
   } finally {
-    await reader.query("rollback");
+    await Promise.all([reader.query("rollback"), writer.query("rollback")]);
   }
-  await client.query("analyze pg_temp.snapshot_fallbacks");
+  await writer.query("analyze identity.snapshot_fallbacks");
 }

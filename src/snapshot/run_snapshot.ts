@@ -276,16 +276,20 @@ async function decideAndLoad(
   const { slotName } = options.config.replication;
   const random = options.random ?? cryptoRandom;
   let started = performance.now();
-  const reader = await connect(options.identityUrl);
+  const [reader, writer] = await Promise.all([
+    connect(options.identityUrl),
+    connect(options.identityUrl),
+  ]);
   let onePass;
   try {
     onePass = await loadInOnePass(identity, slotName, {
       drawer,
       reader,
+      writer,
       onProgress: (drawn) => progress.assigned = drawn,
     });
   } finally {
-    await reader.end();
+    await Promise.all([reader.end(), writer.end()]);
   }
   if (onePass) {
     log.info("{loaded} accounts loaded in one pass", {
