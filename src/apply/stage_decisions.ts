@@ -52,7 +52,9 @@ export async function clearStaged(client: pg.ClientBase, slotName: string): Prom
     await client.query("savepoint clear_staged");
     try {
       await client.query("set local lock_timeout = '1s'");
-      await client.query("truncate identity.snapshot_names, identity.snapshot_rows");
+      await client.query(
+        "truncate identity.snapshot_names, identity.snapshot_rows, identity.snapshot_fallbacks",
+      );
       await client.query("set local lock_timeout to default");
       await client.query("release savepoint clear_staged");
       return;
@@ -62,4 +64,5 @@ export async function clearStaged(client: pg.ClientBase, slotName: string): Prom
   }
   await client.query("delete from identity.snapshot_names where slot_name = $1", [slotName]);
   await client.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
+  await client.query("delete from identity.snapshot_fallbacks where slot_name = $1", [slotName]);
 }

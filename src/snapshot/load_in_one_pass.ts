@@ -3,10 +3,10 @@
  * losers of contested names (and the accounts without a candidate) are found by one window
  * function and get a fallback drawn beforehand; every other staged account won its candidate.
  * The winners' accounts are written while the losers' fallbacks are drawn (on the worker threads)
- * and stored by a session of their own; one statement then writes the losers' accounts, keeping a
- * drawn fallback only when no staged account has it as its candidate and no better claimant drew
- * it too. No decided name is stored apart from its account. The few staged accounts whose
- * fallback collided are left without one, for the fallback pass over what is left.
+ * and stored by a session of their own, which keeps a drawn fallback only when no staged account
+ * has it as its candidate and no better claimant drew it too; one statement then writes the
+ * losers' accounts. No decided name is stored apart from its account. The few staged accounts
+ * whose fallback collided are left without one, for the fallback pass over what is left.
  */
 import { copyRows } from "../db/copy_rows.ts";
 import type pg from "../db/pg.ts";
@@ -62,8 +62,9 @@ export async function loadInOnePass(
   await client.query("analyze identity.snapshot_rows");
   // Two server processes at once: the winners' accounts here, the losers' fallbacks beside.
   const winners = settled(loadWinners(client, slotName));
+  let leftovers;
   try {
-    await drawFallbacks(slotName, options);
+    leftovers = await drawFallbacks(slotName, options);
   } finally {
     await winners.result().catch(() => {});
   }
@@ -77,9 +78,9 @@ export async function loadInOnePass(
     loaded: won.loaded + lost.loaded,
     bulk: true,
     stragglers: 0,
-    leftovers: lost.leftovers,
+    leftovers,
     counts: {
-      rows: won.loaded + lost.loaded + lost.leftovers,
+      rows: won.loaded + lost.loaded + leftovers,
       claimed: { exact: won.exact, normalized: won.normalized, derived: won.derived },
       fallbacks: lost.loaded,
       reasons: addReasons(won.reasons, lost.reasons),
@@ -168,45 +169,22 @@ async function loadWinners(
   return rows[0];
 }
 
-/**
- * Writes the account of every staged account with a drawn fallback, unless the fallback is some
- * staged account's candidate (its winner has it) or an account with a better claim drew it too:
- * only the fallbacks are sorted. Those are the leftovers. Then forgets the fallbacks.
- */
-async function loadLosers(
-  client: pg.ClientBase,
-  slotName: string,
-): Promise<Loaded & { leftovers: number }> {
+/** Writes the account of every staged account with a drawn fallback that did not collide. */
+async function loadLosers(client: pg.ClientBase, slotName: string): Promise<Loaded> {
   const { rows } = await client.query(
-    `with drawn as materialized (
+    `with decided as materialized (
        select s.legacy_id, s.public_id, s.display_name, s.raw_value, s.legacy_created_at,
-              s.source_lsn, s.tier, s.resembles, s.legacy_int, f.username, f.skeleton, f.reasons
+              s.source_lsn, s.tier, s.resembles, f.username, f.skeleton, f.reasons
        from identity.snapshot_rows s
        join identity.snapshot_fallbacks f on f.legacy_id = s.legacy_id and f.slot_name = $1
        where s.slot_name = $1
-     ),
-     collided as materialized (
-       select d.legacy_id from drawn d
-       where d.username in (select s.candidate from identity.snapshot_rows s
-                            where s.slot_name = $1 and s.candidate is not null)
-       union all
-       select legacy_id from (
-         select d.legacy_id,
-                row_number() over (partition by d.username order by ${claimOrderSql("d")})
-                  as name_rank
-         from drawn d
-       ) r
-       where name_rank > 1
-     ),
-     decided as materialized (
-       select d.*, d.legacy_id not in (select legacy_id from collided) as named from drawn d
      ),
      loaded as (
        insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
          username_source, display_name, legacy_username, legacy_created_at, source_lsn)
        select legacy_id, public_id, username, skeleton, 'generated', display_name, raw_value,
               legacy_created_at, source_lsn
-       from decided where named
+       from decided
        returning 1
      ),
      reported as (
@@ -214,26 +192,49 @@ async function loadLosers(
          username, source, source_lsn, resembles)
        select legacy_id, raw_value, ${tierNameSql()}, 'fallback', reasons, username, 'snapshot',
               source_lsn, resembles
-       from decided where named
+       from decided
        returning reasons
      )
-     select (select count(*) from loaded)::int as loaded,
-            count(*) filter (where not named)::int as leftovers,
-            (${REASONS}) as reasons
-     from decided`,
+     select (select count(*) from loaded)::int as loaded, (${REASONS}) as reasons`,
     [slotName],
   );
-  await client.query("delete from identity.snapshot_fallbacks where slot_name = $1", [slotName]);
   return rows[0];
 }
 
 /**
+ * The drawn fallbacks of `$1` that collided, deleted: a fallback that is some staged account's
+ * candidate (its winner has it), or that an account with a better claim drew too. Only the names
+ * drawn more than once are sorted.
+ */
+const DELETE_COLLIDED = `with doubled as (
+    select username from identity.snapshot_fallbacks where slot_name = $1
+    group by username having count(*) > 1
+  ),
+  outranked as (
+    select legacy_id from (
+      select f.legacy_id,
+             row_number() over (partition by f.username order by ${claimOrderSql("s")})
+               as name_rank
+      from identity.snapshot_fallbacks f
+      join identity.snapshot_rows s on s.slot_name = $1 and s.legacy_id = f.legacy_id
+      where f.slot_name = $1 and f.username in (select username from doubled)
+    ) r
+    where name_rank > 1
+  )
+  delete from identity.snapshot_fallbacks f
+  where f.slot_name = $1
+    and (exists (select 1 from identity.snapshot_rows s
+                 where s.slot_name = $1 and s.candidate = f.username)
+         or f.legacy_id in (select legacy_id from outranked))`;
+
+/**
  * Draws a fallback for every staged account that will not get its candidate, stored by
  * `options.writer` in a transaction of its own (after deleting what a failed load left), which
- * commits before the losers' accounts are written. Its reasons are the ones the fallback pass
- * gives: the account's own, and TAKEN_BY_OLDER when it had a candidate.
+ * drops the ones that collided and commits before the losers' accounts are written. Its reasons
+ * are the ones the fallback pass gives: the account's own, and TAKEN_BY_OLDER when it had a
+ * candidate. Returns how many collided.
  */
-async function drawFallbacks(slotName: string, options: OnePassOptions): Promise<void> {
+async function drawFallbacks(slotName: string, options: OnePassOptions): Promise<number> {
   const { reader, writer, drawer } = options;
   await reader.query("begin isolation level repeatable read read only");
   await writer.query("begin");
@@ -275,9 +276,11 @@ async function drawFallbacks(slotName: string, options: OnePassOptions): Promise
     }
     await writing?.result();
     await reader.query("close losers");
+    const { rowCount: collided } = await writer.query(DELETE_COLLIDED, [slotName]);
     await writer.query("commit");
+    await writer.query("analyze identity.snapshot_fallbacks");
+    return collided ?? 0;
   } finally {
     await Promise.all([reader.query("rollback"), writer.query("rollback")]);
   }
-  await writer.query("analyze identity.snapshot_fallbacks");
 }
