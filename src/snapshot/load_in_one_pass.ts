@@ -58,8 +58,9 @@ export async function loadInOnePass(
   const accountIndexes = await dropIndexesWhenEmpty(client, "accounts");
   if (accountIndexes === null) return null;
   const reportIndexes = await dropIndexesWhenEmpty(client, "migration_report");
-  // Fresh statistics of the staged rows: one sort per window, hash joins, here and after.
-  await client.query("analyze identity.snapshot_rows");
+  // Fresh statistics of the staged rows, for one sort per window and hash joins, on every
+  // session: committed by the writer (the load's own would be seen by the load alone).
+  await options.writer.query("analyze identity.snapshot_rows");
   // Two server processes at once: the winners' accounts here, the losers' fallbacks beside.
   const winners = settled(loadWinners(client, slotName));
   let leftovers;
@@ -239,6 +240,7 @@ async function drawFallbacks(slotName: string, options: OnePassOptions): Promise
   await reader.query("begin isolation level repeatable read read only");
   await writer.query("begin");
   try {
+    await writer.query("set local work_mem = '64MB'");
     await writer.query("delete from identity.snapshot_fallbacks where slot_name = $1", [slotName]);
     await reader.query(
       `declare losers no scroll cursor for
@@ -276,9 +278,10 @@ async function drawFallbacks(slotName: string, options: OnePassOptions): Promise
     }
     await writing?.result();
     await reader.query("close losers");
+    // Its statistics, for the hash joins that find the collided.
+    await writer.query("analyze identity.snapshot_fallbacks");
     const { rowCount: collided } = await writer.query(DELETE_COLLIDED, [slotName]);
     await writer.query("commit");
-    await writer.query("analyze identity.snapshot_fallbacks");
     return collided ?? 0;
   } finally {
     await Promise.all([reader.query("rollback"), writer.query("rollback")]);
