@@ -82,6 +82,15 @@ Deno.test("one pass: a winner keeps its name, a fallback drawn twice goes to the
       { legacyId: "5", tier: null, candidate: null, createdAt: "2004-01-01", reasons: ["PROFANE"] },
       { legacyId: "6", tier: null, candidate: null, createdAt: "2003-01-01", reasons: ["EMPTY"] },
     ]);
+    // What a failed load of this run committed is drawn again; another run's stays.
+    await client.query(
+      `insert into identity.snapshot_fallbacks (slot_name, legacy_id, username, skeleton, reasons)
+       values ($1, '2', 'stale_two', 'stale_two', '{}'), ($1, '5', 'stale_five', 'stale_five', '{}'),
+              ('other_run', '9', 'kept', 'kept', '{}')`,
+      [RUN],
+    );
+    // The load reads what its writer committed meanwhile, whatever the session's default level.
+    await client.query("set default_transaction_isolation = 'repeatable read'");
 
     const loaded = await withSessions(
       db,
@@ -92,7 +101,13 @@ Deno.test("one pass: a winner keeps its name, a fallback drawn twice goes to the
         ),
     );
 
+    await client.query("reset default_transaction_isolation");
     assert.ok(loaded, "the accounts were empty: one pass");
+    const { rows: others } = await client.query(
+      "select slot_name, username from identity.snapshot_fallbacks where slot_name <> $1",
+      [RUN],
+    );
+    assert.deepEqual(others, [{ slot_name: "other_run", username: "kept" }]);
     assert.deepEqual(await accountsOf(client), {
       "1": "alex exact",
       "4": "alex_0000 exact",
@@ -184,17 +199,21 @@ Deno.test("one pass: the snapshot's worker threads draw the fallbacks, each batc
   await migrate(db.url);
   await withClient(db.url, async (client) => {
     // One winner of "alex", 12,000 losers of it (a popular base: the wider suffix), 100 accounts
-    // without a candidate: more losers than three batches, each batch shared by two threads.
+    // without a candidate, and "bob" won as a stylized name: more losers than three batches,
+    // each batch shared by two threads.
     await client.query(
       `insert into identity.snapshot_rows (slot_name, range_no, legacy_id, legacy_int, tier,
          candidate, skeleton, base, reasons, raw_value, legacy_created_at, public_id, source_lsn)
-       select $1, 1, n::text, n, case when n <= 12001 then 1 end,
-              case when n <= 12001 then 'alex' end, case when n <= 12001 then 'alex' end,
-              case when n <= 12001 then 'alex' end,
-              case when n <= 12001 then '{}'::text[] else '{PROFANE}' end, 'raw',
+       select $1, 1, n::text, n, r.tier, r.candidate, r.candidate, r.candidate, r.reasons, 'raw',
               timestamptz '2000-01-01' + n * interval '1 minute', ids.public_id, '0/100'
-       from unnest($2::text[]) with ordinality as ids(public_id, n)`,
-      [RUN, Array.from({ length: 12101 }, () => generatePublicId(cryptoRandom))],
+       from unnest($2::text[]) with ordinality as ids(public_id, n),
+         lateral (select case when n <= 12001 then 1 when n = 12102 then 2 end as tier,
+                         case when n <= 12001 then 'alex' when n = 12102 then 'bob' end
+                           as candidate,
+                         case when n <= 12001 then '{}'::text[]
+                              when n = 12102 then '{STYLIZED}'
+                              else '{PROFANE}' end as reasons) r`,
+      [RUN, Array.from({ length: 12102 }, () => generatePublicId(cryptoRandom))],
     );
     const workers = new SnapshotWorkers(2);
     let loaded;
@@ -210,28 +229,54 @@ Deno.test("one pass: the snapshot's worker threads draw the fallbacks, each batc
     }
 
     assert.ok(loaded, "the accounts were empty: one pass");
-    assert.equal(loaded.loaded + loaded.leftovers, 12101);
-    assert.ok(loaded.leftovers < 100, `${loaded.leftovers} drawn fallbacks collided`);
-    assert.equal(loaded.counts.claimed.exact, 1);
-    assert.equal(loaded.counts.fallbacks, 12100 - loaded.leftovers);
+    const { leftovers } = loaded;
+    assert.ok(leftovers < 100, `${leftovers} drawn fallbacks collided`);
+    assert.equal(loaded.loaded, 12102 - leftovers);
+    assert.deepEqual(loaded.counts.claimed, { exact: 1, normalized: 1, derived: 0 });
+    assert.equal(loaded.counts.rows, 12102);
+    assert.equal(loaded.counts.fallbacks, 12100 - leftovers);
     const { rows } = await client.query<{ kind: string; n: number; names: number }>(
-      `select case when legacy_id = '1' then username
-                   when username ~ '^alex_[0-9]{6}$' then 'alex_NNNNNN'
+      `select case when username ~ '^alex_[0-9]{6}$' then 'alex_NNNNNN'
                    when username ~ '^user_[a-z0-9]{10}$' then 'user_…'
                    else username end as kind,
               count(*)::int as n, count(distinct username)::int as names
        from identity.accounts
        group by 1 order by 1`,
     );
-    const alexLosers = 12000 - rows.filter((r) => r.kind === "user_…").length;
-    assert.deepEqual(rows.map((r) => r.kind), ["alex", "alex_NNNNNN", "user_…"]);
+    assert.deepEqual(rows.map((r) => r.kind), ["alex", "alex_NNNNNN", "bob", "user_…"]);
     assert.ok(rows.every((r) => r.n === r.names), "every name once");
-    assert.ok(alexLosers > 0);
-    const { rows: report } = await client.query<{ reasons: string; n: number }>(
-      `select array_to_string(reasons, ',') as reasons, count(*)::int as n
-       from identity.migration_report where decision = 'fallback' group by 1 order by 1`,
+    const drawn = Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+    assert.ok(drawn["alex_NNNNNN"]! <= 12000 && drawn["user_…"]! <= 100);
+    const { rows: report } = await client.query<{ decision: string; reasons: string; n: number }>(
+      `select decision, array_to_string(reasons, ',') as reasons, count(*)::int as n
+       from identity.migration_report group by 1, 2 order by 1, 2`,
     );
-    assert.deepEqual(report.map((r) => r.reasons), ["PROFANE", "TAKEN_BY_OLDER"]);
-    assert.equal(report.reduce((sum, r) => sum + r.n, 0), 12100 - loaded.leftovers);
+    assert.deepEqual(report, [
+      { decision: "claimed", reasons: "STYLIZED", n: 1 },
+      { decision: "fallback", reasons: "PROFANE", n: drawn["user_…"] },
+      { decision: "fallback", reasons: "TAKEN_BY_OLDER", n: drawn["alex_NNNNNN"] },
+    ]);
+    assert.deepEqual(loaded.counts.reasons, {
+      TAKEN_BY_OLDER: drawn["alex_NNNNNN"],
+      PROFANE: drawn["user_…"],
+      STYLIZED: 1,
+    });
   });
+});
+
+Deno.test("snapshot worker threads: a draw that fails, and every draw after they are closed, fail", async () => {
+  const workers = new SnapshotWorkers(2);
+  try {
+    const broken = { legacy_id: "1", base: null, lost: true, base_losers: "1" } as const;
+    await assert.rejects(
+      workers.draw([{ ...broken, reasons: null as unknown as [] }, { ...broken, reasons: [] }]),
+      /not iterable/,
+    );
+    const fine = await workers.draw([{ ...broken, reasons: [] }]);
+    assert.equal(fine.length, 1);
+    assert.deepEqual(fine[0]![3], ["TAKEN_BY_OLDER"]);
+  } finally {
+    workers.close();
+  }
+  await assert.rejects(workers.draw([]), /closed/);
 });

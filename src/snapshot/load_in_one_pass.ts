@@ -51,6 +51,14 @@ export async function loadInOnePass(
   slotName: string,
   options: OnePassOptions,
 ): Promise<OnePassResult | null> {
+  // The losers' accounts come from what the writer commits meanwhile: each statement its own
+  // snapshot. (Its first statement: the level is set before any query takes a snapshot.)
+  await client.query("set transaction isolation level read committed");
+  // Fresh statistics of the staged rows, for one sort per window and hash joins, on every
+  // session: committed by the writer (the load's own would be seen by the load alone), before
+  // the load locks anything (another run's transaction may hold the staged rows' statistics
+  // while it waits for the accounts: a wait through this process PostgreSQL would not see).
+  await options.writer.query("analyze identity.snapshot_rows");
   await client.query("set local work_mem = '256MB'");
   await client.query("set local maintenance_work_mem = '512MB'");
   await client.query("lock table identity.accounts in share row exclusive mode");
@@ -58,14 +66,17 @@ export async function loadInOnePass(
   const accountIndexes = await dropIndexesWhenEmpty(client, "accounts");
   if (accountIndexes === null) return null;
   const reportIndexes = await dropIndexesWhenEmpty(client, "migration_report");
-  // Fresh statistics of the staged rows, for one sort per window and hash joins, on every
-  // session: committed by the writer (the load's own would be seen by the load alone).
-  await options.writer.query("analyze identity.snapshot_rows");
   // Two server processes at once: the winners' accounts here, the losers' fallbacks beside.
-  const winners = settled(loadWinners(client, slotName));
+  let winnersFailed = false;
+  const winners = settled(
+    loadWinners(client, slotName).catch((error) => {
+      winnersFailed = true;
+      throw error;
+    }),
+  );
   let leftovers;
   try {
-    leftovers = await drawFallbacks(slotName, options);
+    leftovers = await drawFallbacks(slotName, options, () => winnersFailed);
   } finally {
     await winners.result().catch(() => {});
   }
@@ -141,7 +152,7 @@ async function loadWinners(
               ${tierNameSql("s")} as username_source
        from identity.snapshot_rows s
        where s.slot_name = $1 and s.candidate is not null
-         and s.legacy_id not in (select legacy_id from beaten)
+         and not exists (select 1 from beaten b where b.legacy_id = s.legacy_id)
      ),
      loaded as (
        insert into identity.accounts (legacy_id, public_id, username, username_skeleton,
@@ -233,9 +244,14 @@ const DELETE_COLLIDED = `with doubled as (
  * `options.writer` in a transaction of its own (after deleting what a failed load left), which
  * drops the ones that collided and commits before the losers' accounts are written. Its reasons
  * are the ones the fallback pass gives: the account's own, and TAKEN_BY_OLDER when it had a
- * candidate. Returns how many collided.
+ * candidate. Returns how many collided. Stops early, storing nothing, once `abandoned()` (the
+ * load's own statement failed).
  */
-async function drawFallbacks(slotName: string, options: OnePassOptions): Promise<number> {
+async function drawFallbacks(
+  slotName: string,
+  options: OnePassOptions,
+  abandoned: () => boolean,
+): Promise<number> {
   const { reader, writer, drawer } = options;
   await reader.query("begin isolation level repeatable read read only");
   await writer.query("begin");
@@ -264,7 +280,8 @@ async function drawFallbacks(slotName: string, options: OnePassOptions): Promise
     let drawn = 0;
     while (true) {
       const { rows } = await next.result();
-      if (rows.length === 0) break;
+      // Nothing to wait for: the load failed.
+      if (rows.length === 0 || abandoned()) break;
       next = fetch();
       const fallbacks = await drawer.draw(rows);
       await writing?.result();
@@ -277,6 +294,7 @@ async function drawFallbacks(slotName: string, options: OnePassOptions): Promise
       options.onProgress?.(drawn);
     }
     await writing?.result();
+    if (abandoned()) return 0;
     await reader.query("close losers");
     // Its statistics, for the hash joins that find the collided.
     await writer.query("analyze identity.snapshot_fallbacks");
@@ -284,6 +302,9 @@ async function drawFallbacks(slotName: string, options: OnePassOptions): Promise
     await writer.query("commit");
     return collided ?? 0;
   } finally {
-    await Promise.all([reader.query("rollback"), writer.query("rollback")]);
+    // After a failure, what failed is the error to report, not a rollback on a broken session.
+    await Promise.all(
+      [reader.query("rollback"), writer.query("rollback")].map((p) => p.catch(() => {})),
+    );
   }
 }

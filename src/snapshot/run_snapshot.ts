@@ -202,6 +202,9 @@ async function resolveNames(
       );
       await identity.query("delete from identity.snapshot_rows where slot_name = $1", [slotName]);
       await identity.query("delete from identity.snapshot_names where slot_name = $1", [slotName]);
+      await identity.query("delete from identity.snapshot_fallbacks where slot_name = $1", [
+        slotName,
+      ]);
       await setPhase(identity, slotName, "snapshotting");
     });
     progress.done = 0;
@@ -276,10 +279,11 @@ async function decideAndLoad(
   const { slotName } = options.config.replication;
   const random = options.random ?? cryptoRandom;
   let started = performance.now();
-  const [reader, writer] = await Promise.all([
-    connect(options.identityUrl),
-    connect(options.identityUrl),
-  ]);
+  const reader = await connect(options.identityUrl);
+  const writer = await connect(options.identityUrl).catch(async (error) => {
+    await reader.end();
+    throw error;
+  });
   let onePass;
   try {
     onePass = await loadInOnePass(identity, slotName, {

@@ -17,51 +17,70 @@ export type WorkerReply =
   | { type: "drawn"; id: number; fallbacks: DrawnFallback[] }
   | { type: "error"; id?: number; message: string };
 
-/** What a thread is waiting for. */
-interface Waiting {
+/** One thread and what it owes. */
+interface Thread {
+  worker: Worker;
   reading?: { resolve(): void; reject(error: Error): void; onRows(rows: number): void };
   drawing: Map<number, PromiseWithResolvers<DrawnFallback[]>>;
+  /** Why it stopped: every request to it fails with this. */
+  failed?: Error;
 }
 
 /**
  * The snapshot's worker threads (Web Workers, so the policy runs on every core): they read,
  * judge and stage the ranges, then draw the one pass's fallbacks (from the CSPRNG). One set
  * for the whole run: a second set of threads would add its heaps to the process's peak RSS.
+ * A thread that fails (an uncaught error, a module that does not load) fails what it was asked
+ * and everything asked of it later: nothing waits for a thread that is gone.
  */
 export class SnapshotWorkers implements FallbackDrawer {
-  readonly #threads: Worker[] = [];
-  readonly #waiting: Waiting[] = [];
+  readonly #threads: Thread[] = [];
   #requests = 0;
 
   /** Starts `count` threads. */
   constructor(count: number) {
-    for (let i = 0; i < count; i++) {
-      const thread = new Worker(new URL("./snapshot_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      const waiting: Waiting = { drawing: new Map() };
-      thread.onmessage = (event: MessageEvent<WorkerReply>) => {
-        const message = event.data;
-        if (message.type === "rows") waiting.reading?.onRows(message.rows);
-        else if (message.type === "done") waiting.reading?.resolve();
-        else if (message.type === "drawn") {
-          waiting.drawing.get(message.id)?.resolve(message.fallbacks);
-          waiting.drawing.delete(message.id);
-        } else if (message.id !== undefined) {
-          waiting.drawing.get(message.id)?.reject(new Error(message.message));
-          waiting.drawing.delete(message.id);
-        } else waiting.reading?.reject(new Error(message.message));
-      };
-      thread.onerror = (event) => {
-        event.preventDefault();
-        const error = new Error(`snapshot worker ${i + 1} failed: ${event.message}`);
-        waiting.reading?.reject(error);
-        for (const draw of waiting.drawing.values()) draw.reject(error);
-        waiting.drawing.clear();
-      };
-      this.#threads.push(thread);
-      this.#waiting.push(waiting);
+    try {
+      for (let i = 0; i < count; i++) this.#threads.push(this.#start(i));
+    } catch (error) {
+      this.close();
+      throw error;
     }
+  }
+
+  #start(i: number): Thread {
+    const worker = new Worker(new URL("./snapshot_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    const thread: Thread = { worker, drawing: new Map() };
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      const message = event.data;
+      if (message.type === "rows") thread.reading?.onRows(message.rows);
+      else if (message.type === "done") thread.reading?.resolve();
+      else if (message.type === "drawn") {
+        thread.drawing.get(message.id)?.resolve(message.fallbacks);
+        thread.drawing.delete(message.id);
+      } else if (message.id !== undefined) {
+        thread.drawing.get(message.id)?.reject(new Error(message.message));
+        thread.drawing.delete(message.id);
+      } else thread.reading?.reject(new Error(message.message));
+    };
+    const fail = (message: string) => {
+      this.#fail(thread, new Error(`snapshot worker ${i + 1} failed: ${message}`));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      fail(event.message);
+    };
+    worker.onmessageerror = () => fail("a message it sent could not be read");
+    return thread;
+  }
+
+  /** Marks `thread` failed with `error` and fails what it owes. */
+  #fail(thread: Thread, error: Error): void {
+    thread.failed ??= error;
+    thread.reading?.reject(thread.failed);
+    for (const draw of thread.drawing.values()) draw.reject(thread.failed);
+    thread.drawing.clear();
   }
 
   /** How many threads there are. */
@@ -72,14 +91,15 @@ export class SnapshotWorkers implements FallbackDrawer {
   /** Runs every thread until every range of the run is done. */
   async read(init: RangeWorkerInit, onRows: (rows: number) => void): Promise<void> {
     await Promise.all(this.#threads.map((thread, i) => {
+      if (thread.failed) return Promise.reject(thread.failed);
       const done = Promise.withResolvers<void>();
-      this.#waiting[i]!.reading = { ...done, onRows };
+      thread.reading = { ...done, onRows };
       const request: WorkerRequest = {
         type: "read",
         init: { ...init, workerName: `${init.workerName}/${i + 1}` },
       };
-      thread.postMessage(request);
-      return done.promise.finally(() => this.#waiting[i]!.reading = undefined);
+      thread.worker.postMessage(request);
+      return done.promise.finally(() => thread.reading = undefined);
     }));
   }
 
@@ -90,22 +110,26 @@ export class SnapshotWorkers implements FallbackDrawer {
   async draw(losers: Loser[]): Promise<DrawnFallback[]> {
     const slice = Math.ceil(losers.length / this.#threads.length);
     const drawn = await Promise.all(this.#threads.map((thread, i) => {
+      if (thread.failed) return Promise.reject(thread.failed);
       const id = ++this.#requests;
       const slices = Promise.withResolvers<DrawnFallback[]>();
-      this.#waiting[i]!.drawing.set(id, slices);
+      thread.drawing.set(id, slices);
       const request: WorkerRequest = {
         type: "draw",
         id,
         losers: losers.slice(i * slice, (i + 1) * slice),
       };
-      thread.postMessage(request);
+      thread.worker.postMessage(request);
       return slices.promise;
     }));
     return drawn.flat();
   }
 
-  /** Ends every thread. */
+  /** Ends every thread; what they still owe fails. */
   close(): void {
-    for (const thread of this.#threads) thread.terminate();
+    for (const thread of this.#threads) {
+      thread.worker.terminate();
+      this.#fail(thread, new Error("the snapshot's worker threads were closed"));
+    }
   }
 }
