@@ -8,7 +8,7 @@
  * - daemon: `deno task sync` spawned (stopped before the changes, its slot behind them).
  */
 import { type Daemon, startDaemon } from "./daemon_process.ts";
-import { waitForMarker } from "./marker.ts";
+import { type Marker, waitForMarker } from "./marker.ts";
 import { disableSubscription, enableSubscription, verifyNativeCopy } from "./native_peer.ts";
 import { processCpu } from "./process_cpu.ts";
 import { rawDecode } from "./raw_decode.ts";
@@ -26,12 +26,12 @@ export interface AppliedAfter {
 /** Times the three sides on the `changes` committed before the marker `marker`. */
 export async function applyAfterTheFact(
   fixture: StreamFixture,
-  marker: string,
+  marker: Marker,
   changes: number,
 ): Promise<AppliedAfter> {
   const { servers } = fixture;
   const ownCpu = processCpu("self")!.own;
-  const raw = await timeWindow(servers, () => rawDecode(servers.legacy.url, marker));
+  const raw = await timeWindow(servers, () => rawDecode(servers.legacy.url, marker.text));
   const rawCpu = processCpu("self")!.own - ownCpu;
 
   const native = await timeWindow(servers, async () => {

@@ -1,8 +1,12 @@
 /**
  * The marker that ends a timed window: a display name committed on one legacy row after the work
- * being timed. Both targets apply in commit order, so once a target shows it, all the work before
- * it is applied. (The slot's position cannot say that: a daemon's checkpoint moves only with the
- * next legacy commit, and `pg_current_wal_lsn()` read after a commit may lie past it.)
+ * being timed. The native subscriber commits in commit order, so once it shows the marker, all
+ * the work before it is applied. The daemon may show it earlier: a batch's in-place shares (and
+ * the next batch's, ahead) commit before the batch's own transaction, which writes its inserts,
+ * renames and deletes. So the daemon's window also waits for its checkpoint, stored in that own
+ * transaction, to pass a WAL position read inside the marker's transaction. (Not a position read
+ * after the commit: `pg_current_wal_lsn()` may then lie past the marker's end, where the
+ * checkpoint moves only with the next legacy commit.)
  */
 import type pg from "../src/db/pg.ts";
 
@@ -17,9 +21,40 @@ const READS: Record<MarkerTarget, string> = {
   native: `select display_name from users where id = ${MARKER_ID}`,
 };
 
-/** Commits `text` as the marker row's display name. */
-export async function commitMarker(legacy: pg.ClientBase, text: string): Promise<void> {
-  await legacy.query("update users set display_name = $1 where id = $2", [text, MARKER_ID]);
+/** A committed marker. */
+export interface Marker {
+  text: string;
+  /** A WAL position inside the marker's transaction: before its end, after every earlier commit. */
+  within: string;
+}
+
+/** Commits `text` as the marker row's display name; nothing else may commit meanwhile. */
+export async function commitMarker(legacy: pg.ClientBase, text: string): Promise<Marker> {
+  await legacy.query("begin");
+  try {
+    await legacy.query("update users set display_name = $1 where id = $2", [text, MARKER_ID]);
+    const { rows } = await legacy.query<{ lsn: string }>(
+      "select pg_current_wal_insert_lsn()::text as lsn",
+    );
+    await legacy.query("commit");
+    return { text, within: rows[0]!.lsn };
+  } catch (error) {
+    await legacy.query("rollback").catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Whether the daemon's checkpoint (`identity.sync_state`) has passed `marker`: the batch that
+ * applied it, and every batch before, committed.
+ */
+async function checkpointPassed(identity: pg.ClientBase, marker: Marker): Promise<boolean> {
+  const { rows } = await identity.query<{ passed: boolean }>(
+    `select coalesce(bool_or(last_applied_lsn > $1::pg_lsn), false) as passed
+     from identity.sync_state`,
+    [marker.within],
+  );
+  return rows[0]!.passed;
 }
 
 /** The marker row's display name on `target` (null until the row or the table exists). */
@@ -44,16 +79,23 @@ export interface WaitForMarkerOptions {
   intervalMs?: number;
 }
 
-/** Polls `target` until it shows `text`. */
+/**
+ * Polls `target` until it shows `marker` (a text, or a committed marker, which on the identity
+ * target also waits for the daemon's checkpoint to pass it).
+ */
 export async function waitForMarker(
   client: pg.ClientBase,
   target: MarkerTarget,
-  text: string,
+  marker: string | Marker,
   options: WaitForMarkerOptions = {},
 ): Promise<void> {
+  const text = typeof marker === "string" ? marker : marker.text;
+  const applied = async () =>
+    (await readMarker(client, target)) === text &&
+    (typeof marker === "string" || target !== "identity" || await checkpointPassed(client, marker));
   let ended = false;
   options.ended?.then(() => ended = true, () => ended = true);
-  while ((await readMarker(client, target)) !== text) {
+  while (!(await applied())) {
     if (ended) throw new Error(`Cannot wait for marker "${text}" on ${target}: its applier ended`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }

@@ -57,8 +57,8 @@ for (let run = 1; run <= runs; run++) {
 
   await createRawSlot(servers.legacy.url);
   await legacy.query("update users set display_name = coalesce(display_name, '') || '+'");
-  await commitMarker(legacy, `burst ${run}`);
-  bursts.push(await applyAfterTheFact(fixture, `burst ${run}`, rows));
+  const burstMarker = await commitMarker(legacy, `burst ${run}`);
+  bursts.push(await applyAfterTheFact(fixture, burstMarker, rows));
   await dropRawSlot(servers.legacy.url);
   console.log(`  burst: ${sideTimes(bursts.at(-1)!)}`);
   // Clear the burst's dead row versions first, so that autovacuum does not catch up on them
@@ -68,13 +68,13 @@ for (let run = 1; run <= runs; run++) {
   await createRawSlot(servers.legacy.url);
   const generating = performance.now();
   mixCounts = await runMix(legacy, { changes: rows, seed: MIX_SEED });
-  await commitMarker(legacy, `mix ${run}`);
+  const mixMarker = await commitMarker(legacy, `mix ${run}`);
   console.log(
     `  mix: ${totalChanges(mixCounts).toLocaleString("en")} changes committed in ${
       ((performance.now() - generating) / 1_000).toFixed(1)
     } s`,
   );
-  mixes.push(await applyAfterTheFact(fixture, `mix ${run}`, totalChanges(mixCounts)));
+  mixes.push(await applyAfterTheFact(fixture, mixMarker, totalChanges(mixCounts)));
   await dropRawSlot(servers.legacy.url);
   console.log(`  mix applied: ${sideTimes(mixes.at(-1)!)}`);
 
@@ -167,8 +167,8 @@ function report(
 async function steadyNative(fixture: StreamFixture, run: number): Promise<SteadyLag> {
   await enableSubscription(fixture.native);
   try {
-    await commitMarker(fixture.legacy, `steady native ${run}`);
-    await waitForMarker(fixture.native, "native", `steady native ${run}`);
+    const caughtUp = await commitMarker(fixture.legacy, `steady native ${run}`);
+    await waitForMarker(fixture.native, "native", caughtUp);
     await vacuum(fixture, "native");
     return await steadyLoad(
       { legacy: servers.legacy.url, target: servers.nativeUrl },
@@ -185,8 +185,8 @@ async function steadyDaemon(fixture: StreamFixture, run: number): Promise<Steady
   const daemon = startDaemon(fixture.databases);
   try {
     const ended = daemon.exited;
-    await commitMarker(fixture.legacy, `steady daemon ${run}`);
-    await waitForMarker(fixture.identity, "identity", `steady daemon ${run}`, { ended });
+    const caughtUp = await commitMarker(fixture.legacy, `steady daemon ${run}`);
+    await waitForMarker(fixture.identity, "identity", caughtUp, { ended });
     await vacuum(fixture, "identity");
     return await steadyLoad(
       { legacy: servers.legacy.url, target: servers.identityUrl },

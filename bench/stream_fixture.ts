@@ -56,8 +56,8 @@ export async function prepareStreamRun(
     await subscribe(native, servers.legacy.url, { copyData: false, enabled: false });
     const daemon = startDaemon(databases);
     try {
-      await commitMarker(legacy, "snapshot done");
-      await waitForMarker(identity, "identity", "snapshot done", { ended: daemon.exited });
+      const done = await commitMarker(legacy, "snapshot done");
+      await waitForMarker(identity, "identity", done, { ended: daemon.exited });
     } finally {
       await daemon.stop();
     }
