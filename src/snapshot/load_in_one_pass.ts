@@ -216,9 +216,17 @@ async function loadLosers(client: pg.ClientBase, slotName: string): Promise<Load
 /**
  * The drawn fallbacks of `$1` that collided, deleted: a fallback that is some staged account's
  * candidate (its winner has it), or that an account with a better claim drew too. Only the names
- * drawn more than once are sorted.
+ * drawn more than once are sorted. Every test is a join, which spills to disk at any size: a
+ * subquery under an OR, or a NOT IN, is hashed only while the planner expects it to fit in
+ * memory, and otherwise runs once per fallback.
  */
-const DELETE_COLLIDED = `with doubled as (
+const DELETE_COLLIDED = `with taken as (
+    select f.legacy_id from identity.snapshot_fallbacks f
+    where f.slot_name = $1
+      and exists (select 1 from identity.snapshot_rows s
+                  where s.slot_name = $1 and s.candidate = f.username)
+  ),
+  doubled as (
     select username from identity.snapshot_fallbacks where slot_name = $1
     group by username having count(*) > 1
   ),
@@ -228,16 +236,16 @@ const DELETE_COLLIDED = `with doubled as (
              row_number() over (partition by f.username order by ${claimOrderSql("s")})
                as name_rank
       from identity.snapshot_fallbacks f
+      join doubled d on d.username = f.username
       join identity.snapshot_rows s on s.slot_name = $1 and s.legacy_id = f.legacy_id
-      where f.slot_name = $1 and f.username in (select username from doubled)
+      where f.slot_name = $1
     ) r
     where name_rank > 1
-  )
+  ),
+  collided as (select legacy_id from taken union select legacy_id from outranked)
   delete from identity.snapshot_fallbacks f
-  where f.slot_name = $1
-    and (exists (select 1 from identity.snapshot_rows s
-                 where s.slot_name = $1 and s.candidate = f.username)
-         or f.legacy_id in (select legacy_id from outranked))`;
+  using collided c
+  where f.slot_name = $1 and f.legacy_id = c.legacy_id`;
 
 /**
  * Draws a fallback for every staged account that will not get its candidate, stored by
