@@ -80,19 +80,19 @@ export interface WaitForMarkerOptions {
 }
 
 /**
- * Polls `target` until it shows `marker` (a text, or a committed marker, which on the identity
- * target also waits for the daemon's checkpoint to pass it).
+ * Polls `target` until it shows `marker`; on the identity target, until the daemon's checkpoint
+ * has passed it too.
  */
 export async function waitForMarker(
   client: pg.ClientBase,
   target: MarkerTarget,
-  marker: string | Marker,
+  marker: Marker,
   options: WaitForMarkerOptions = {},
 ): Promise<void> {
-  const text = typeof marker === "string" ? marker : marker.text;
+  const { text } = marker;
   const applied = async () =>
     (await readMarker(client, target)) === text &&
-    (typeof marker === "string" || target !== "identity" || await checkpointPassed(client, marker));
+    (target !== "identity" || await checkpointPassed(client, marker));
   let ended = false;
   options.ended?.then(() => ended = true, () => ended = true);
   while (!(await applied())) {

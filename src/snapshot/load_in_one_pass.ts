@@ -119,7 +119,7 @@ function addReasons(
   );
 }
 
-/** The reason counts of the rows of `decided` that have a report row, as one JSON object. */
+/** The reason counts of the report rows `reported` returns, as one JSON object. */
 const REASONS =
   `select coalesce(json_object_agg(reason, n order by n desc, reason), '{}') as reasons
   from (select reason, count(*)::int as n
