@@ -1,7 +1,7 @@
 /**
  * The decode ceiling of the stream: a slot read by `pg-logical-replication` with the daemon's own
- * decoding (`RawTextPgoutputPlugin`, the daemon's plugin options and publication), every message
- * decoded and dropped.
+ * decoding (`RawTextPgoutputPlugin`, the daemon's plugin options and publication: protocol 2, a
+ * large transaction streamed while in progress), every message decoded and dropped.
  */
 import { LogicalReplicationService } from "pg-logical-replication";
 import {
@@ -41,9 +41,9 @@ export async function rawDecode(legacyUrl: string, marker: string): Promise<numb
     flowControl: { enabled: true },
   });
   const plugin = new RawTextPgoutputPlugin({
-    protoVersion: 1,
     publicationNames: [PROJECT_PUBLICATION],
     messages: true,
+    streaming: true,
   });
   let changes = 0;
   let markerSeen = false;

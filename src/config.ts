@@ -72,6 +72,12 @@ export interface Config {
      */
     applyConnections: number;
     /**
+     * Whether the legacy server streams a transaction larger than its `logical_decoding_work_mem`
+     * while it is still in progress (spooled into `identity.stream_spool`, applied at its commit),
+     * instead of spilling it to disk and sending it only once it has decoded all of it.
+     */
+    streamInProgress: boolean;
+    /**
      * Milliseconds between the stream's unprompted status updates to the legacy server (they
      * repeat the acknowledged position and keep a busy stream's connection alive).
      */
@@ -162,6 +168,7 @@ export const SETTINGS = {
   batchChanges: { env: "SYNC_BATCH_CHANGES", flag: "batch-changes" },
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
   applyConnections: { env: "SYNC_APPLY_CONNECTIONS", flag: "apply-connections" },
+  streamInProgress: { env: "SYNC_STREAM_IN_PROGRESS", flag: "stream-in-progress" },
   statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
   standbyTakeoverSeconds: { env: "STANDBY_TAKEOVER_SECONDS", flag: "standby-takeover-seconds" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
@@ -345,6 +352,7 @@ const SCHEMAS = {
   batchChanges: integer(5_000, 1, 1_000_000),
   batchMs: integer(50, 1, 60_000),
   applyConnections: integer(2, 1, 64),
+  streamInProgress: trueOrFalse(true),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: trueOrFalse(false),
@@ -470,6 +478,7 @@ export function parseConfig(sources: ConfigSources): Config {
       batchChanges: value("batchChanges"),
       batchMs: value("batchMs"),
       applyConnections: value("applyConnections"),
+      streamInProgress: value("streamInProgress"),
       statusMs: value("statusMs"),
       standbyTakeoverSeconds: value("standbyTakeoverSeconds"),
     },

@@ -4,6 +4,7 @@
  * message, so columns added or dropped beside the mapped ones change nothing.
  */
 import type { Pgoutput } from "pg-logical-replication";
+import type { DecodedMessage } from "./raw_text_pgoutput.ts";
 import { type AccountChange, legacyUpsertChange } from "../apply/account_change.ts";
 import type { Config } from "../config.ts";
 import type { LegacyTable } from "../legacy/legacy_table.ts";
@@ -22,12 +23,25 @@ const RESNAPSHOT =
 /** The prefix of the daemon's heartbeat messages (`pg_logical_emit_message(true, prefix, …)`). */
 export const HEARTBEAT_PREFIX = "identity_sync_heartbeat";
 
-/** One step for the stream's handler, in the order the source committed them. */
+/**
+ * One step for the stream's handler, in the order the source committed them; a large
+ * transaction streamed while in progress comes first as `spool` steps (its changes as they were
+ * made, interleaved with other transactions, `lsn` still unknown; `spool-pause` where the server
+ * stopped streaming it for a while), then `spool-commit` or a
+ * `spool-abort` of it (`subXid` equal to `xid`) or of one of its subtransactions.
+ */
 export type StreamEvent =
   | { type: "begin"; tx: SourceTransaction }
   | { type: "change"; change: LegacyChange }
   | { type: "commit"; tx: CommittedTransaction }
-  | { type: "heartbeat"; message: HeartbeatMessage };
+  | { type: "heartbeat"; message: HeartbeatMessage }
+  | { type: "spool"; xid: number; subXid: number; change: LegacyChange }
+  | { type: "spool-pause" }
+  | { type: "spool-abort"; xid: number; subXid: number }
+  | { type: "spool-commit"; tx: CommittedTransaction };
+
+/** The `lsn` of a streamed change until its transaction commits. */
+export const UNKNOWN_LSN = "0/0";
 
 /** What the decoder needs to know of the legacy table. */
 export interface DecoderOptions {
@@ -60,18 +74,62 @@ export class PgoutputDecoder {
   readonly #relations = new Map<number, boolean>();
   #tx: SourceTransaction | null = null;
   #begun = false;
+  /** The streamed transaction whose stream block is open. */
+  #stream: SourceTransaction | null = null;
+  /** Streamed transactions that changed the legacy table, not yet committed or rolled back. */
+  readonly #spooled = new Set<number>();
 
   constructor(options: DecoderOptions) {
     this.#options = options;
   }
 
-  /** Whether a source transaction has begun and not yet committed. */
+  /** Whether a source transaction has begun and not yet committed, a streamed one included. */
   get inTransaction(): boolean {
-    return this.#tx !== null;
+    return this.#tx !== null || this.#stream !== null || this.#spooled.size > 0;
   }
 
   /** The events `message` makes, in order; throws a `LegacyStreamError` on a missing column. */
-  decode(message: Pgoutput.Message): StreamEvent[] {
+  decode(message: DecodedMessage): StreamEvent[] {
+    switch (message.tag) {
+      case "undecodable":
+        throw new LegacyStreamError(
+          "replication-failed",
+          `Cannot decode a pgoutput message: ${(message.error as Error)?.message}`,
+          { cause: message.error },
+        );
+      case "stream-start":
+        this.#stream = {
+          finalLsn: UNKNOWN_LSN,
+          commitTime: new Date(0),
+          xid: message.xid,
+        };
+        return [];
+      case "stream-stop": {
+        const spooled = this.#stream !== null && this.#spooled.has(this.#stream.xid);
+        this.#stream = null;
+        return spooled ? [{ type: "spool-pause" }] : [];
+      }
+      case "stream-abort":
+        if (!this.#spooled.has(message.xid)) return [];
+        if (message.subXid === message.xid) this.#spooled.delete(message.xid);
+        return [{ type: "spool-abort", xid: message.xid, subXid: message.subXid }];
+      case "stream-commit":
+        if (!this.#spooled.delete(message.xid)) return [];
+        return [{
+          type: "spool-commit",
+          tx: {
+            finalLsn: lsnOf(message.commitLsn, "stream commit"),
+            commitTime: dateOf(message.commitTime),
+            xid: message.xid,
+            endLsn: lsnOf(message.endLsn, "stream commit"),
+          },
+        }];
+    }
+    if (message.streamXid !== undefined) return this.#streamed(message, message.streamXid);
+    return this.#decodeMessage(message);
+  }
+
+  #decodeMessage(message: Pgoutput.Message): StreamEvent[] {
     switch (message.tag) {
       case "begin":
         this.#tx = {
@@ -121,6 +179,37 @@ export class PgoutputDecoder {
       }
       default:
         return [];
+    }
+  }
+
+  /** A message of an open stream block, made by the (sub)transaction `subXid`. */
+  #streamed(message: Pgoutput.Message, subXid: number): StreamEvent[] {
+    const stream = this.#stream;
+    if (!stream) {
+      throw new LegacyStreamError(
+        "replication-failed",
+        `Cannot decode changes of ${this.#options.table.name}: a streamed change arrived outside a stream block`,
+      );
+    }
+    if (message.tag === "relation") return this.#decodeMessage(message);
+    if (
+      message.tag !== "insert" && message.tag !== "update" && message.tag !== "delete" &&
+      message.tag !== "truncate"
+    ) return [];
+    // Decoded as if in a transaction of its own: the changes carry UNKNOWN_LSN.
+    const tx = this.#tx;
+    const begun = this.#begun;
+    this.#tx = stream;
+    try {
+      this.#begun = true;
+      const changes = this.#decodeMessage(message).flatMap((event) =>
+        event.type === "change" ? [event.change] : []
+      );
+      if (changes.length > 0) this.#spooled.add(stream.xid);
+      return changes.map((change) => ({ type: "spool", xid: stream.xid, subXid, change }));
+    } finally {
+      this.#tx = tx;
+      this.#begun = begun;
     }
   }
 

@@ -339,3 +339,91 @@ Deno.test("PgoutputDecoder passes truncates of the legacy table and transactiona
   });
   assert.deepEqual(events[2], { type: "change", change: { kind: "truncate", lsn: "0/152AA50" } });
 });
+
+Deno.test("PgoutputDecoder spools a streamed transaction's changes and announces its end", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+  const inStream = <M extends Pgoutput.Message>(message: M, streamXid: number) => ({
+    ...message,
+    streamXid,
+  });
+  const events = [
+    { tag: "stream-start", xid: 900, first: true } as const,
+    inStream(USERS, 900),
+    inStream({ tag: "insert", relation: USERS, new: row("1", "ann") } as const, 900),
+    inStream(
+      { tag: "update", relation: USERS, new: row("2", "bob"), key: null, old: null } as const,
+      901,
+    ),
+    inStream({ tag: "insert", relation: OTHER, new: { id: "5", note: "x" } } as const, 900),
+    { tag: "stream-stop" } as const,
+  ].flatMap((message) => decoder.decode(message));
+  assert.deepEqual(
+    events.map((event) => event.type === "spool" ? [event.xid, event.subXid] : event.type),
+    [[900, 900], [900, 901], "spool-pause"],
+  );
+  const spooled = events[0]?.type === "spool" ? events[0].change : undefined;
+  assert.equal(spooled?.lsn, "0/0");
+  assert.equal(spooled?.kind === "upsert" ? spooled.username : undefined, "ann");
+  // Open until its commit or abort: a keep-alive's position is not confirmed meanwhile.
+  assert.equal(decoder.inTransaction, true);
+
+  // A transaction in between, sent whole: delivered as usual.
+  const between = decodeAll(decoder, [begin, {
+    tag: "insert",
+    relation: USERS,
+    new: row("3", "cid"),
+  }, commit]);
+  assert.deepEqual(between.map((event) => event.type), ["begin", "change", "commit"]);
+
+  assert.deepEqual(decoder.decode({ tag: "stream-abort", xid: 900, subXid: 901 }), [
+    { type: "spool-abort", xid: 900, subXid: 901 },
+  ]);
+  assert.deepEqual(
+    decoder.decode({
+      tag: "stream-commit",
+      xid: 900,
+      commitLsn: "0/152AB00",
+      endLsn: "0/152AB30",
+      commitTime: 1_700_000_000_123_456n,
+    }),
+    [{
+      type: "spool-commit",
+      tx: {
+        finalLsn: "0/152AB00",
+        endLsn: "0/152AB30",
+        commitTime: new Date(1_700_000_000_123),
+        xid: 900,
+      },
+    }],
+  );
+  assert.equal(decoder.inTransaction, false);
+});
+
+Deno.test("PgoutputDecoder says nothing of a streamed transaction that never changed the table", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+  const events = [
+    { tag: "stream-start", xid: 77, first: true } as const,
+    { ...OTHER, streamXid: 77 },
+    { tag: "insert", relation: OTHER, new: { id: "5", note: "x" }, streamXid: 77 } as const,
+    { tag: "stream-stop" } as const,
+    { tag: "stream-abort", xid: 77, subXid: 78 } as const,
+    {
+      tag: "stream-commit",
+      xid: 77,
+      commitLsn: "0/10",
+      endLsn: "0/20",
+      commitTime: 0n,
+    } as const,
+  ].flatMap((message) => decoder.decode(message));
+  assert.deepEqual(events, []);
+  assert.equal(decoder.inTransaction, false);
+});
+
+Deno.test("PgoutputDecoder refuses a streamed change outside a stream block", () => {
+  const decoder = new PgoutputDecoder({ table: TABLE, columns: COLUMNS });
+  decoder.decode(USERS);
+  assert.throws(
+    () => decoder.decode({ tag: "insert", relation: USERS, new: row("1", "ann"), streamXid: 5 }),
+    LegacyStreamError,
+  );
+});

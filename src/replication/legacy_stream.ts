@@ -48,6 +48,12 @@ export interface LegacyStreamOptions {
    * has the other. Undefined leaves it as it is.
    */
   slotFailover?: boolean;
+  /**
+   * Have the server stream a transaction larger than its `logical_decoding_work_mem` while it is
+   * still in progress (pgoutput protocol 2), instead of spilling it to disk and sending it once
+   * it commits: its changes reach the handler's `spool`, then `commitSpooled` or `discard`.
+   */
+  streamInProgress?: boolean;
 }
 
 /** What the daemon does with the stream; every promise is awaited before the next message is read. */
@@ -60,6 +66,18 @@ export interface StreamHandler {
   commit(tx: CommittedTransaction): Promise<void>;
   /** A transactional heartbeat message was seen (also when its transaction changed nothing else). */
   heartbeat?(message: HeartbeatMessage): Promise<void>;
+  /**
+   * A change of the in-progress transaction `xid`, made by its subtransaction `subXid` (`xid`
+   * itself when none), its `lsn` not yet known. Other transactions' changes and commits may come
+   * between two of them.
+   */
+  spool?(xid: number, subXid: number, change: LegacyChange): Promise<void>;
+  /** The server stopped streaming a transaction that spooled changes, for now. */
+  pauseSpool?(): Promise<void>;
+  /** The streamed transaction `xid` (`subXid` equal to it) or its subtransaction `subXid` rolled back. */
+  discard?(xid: number, subXid: number): Promise<void>;
+  /** The streamed transaction committed: apply what it spooled, acknowledge `tx.endLsn` once applied. */
+  commitSpooled?(tx: CommittedTransaction): Promise<void>;
   /** The server started streaming: the connection and the slot are good. */
   started?(): void;
 }
@@ -106,7 +124,12 @@ export class LegacyStream {
       throw new Error("Cannot run the legacy stream twice: make a new one to resume");
     }
     this.#started = true;
-    const { url, slotName, publicationName, table, slotFailover } = this.#options;
+    const { url, slotName, publicationName, table, slotFailover, streamInProgress } = this.#options;
+    if (streamInProgress && !(handler.spool && handler.discard && handler.commitSpooled)) {
+      throw new TypeError(
+        "Cannot stream transactions in progress: the handler has no spool, discard or commitSpooled",
+      );
+    }
     const client = new pg.Client({ connectionString: url });
     client.on("error", () => {});
     try {
@@ -140,7 +163,7 @@ export class LegacyStream {
     });
     this.#service = service;
     const plugin = new RawTextPgoutputPlugin(
-      { protoVersion: 1, publicationNames: [publicationName], messages: true },
+      { publicationNames: [publicationName], messages: true, streaming: streamInProgress },
       () => this.#received++,
     );
     service.on("data", (_lsn: string, message: DecodedMessage) => this.#onData(message, handler));
@@ -263,6 +286,15 @@ export class LegacyStream {
         return await handler.commit(event.tx);
       case "heartbeat":
         return await handler.heartbeat?.(event.message);
+      case "spool":
+        return await handler.spool!(event.xid, event.subXid, event.change);
+      case "spool-pause":
+        return await handler.pauseSpool?.();
+      case "spool-abort":
+        return await handler.discard!(event.xid, event.subXid);
+      case "spool-commit":
+        this.#delivered = parseLsn(event.tx.endLsn);
+        return await handler.commitSpooled!(event.tx);
     }
   }
 

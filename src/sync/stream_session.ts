@@ -29,6 +29,8 @@ import {
   type SyncCheckpoint,
 } from "./checkpoint.ts";
 import { ApplyPartitions } from "./apply_partitions.ts";
+import { applySpooled } from "./apply_spooled.ts";
+import { ChangeSpool } from "../apply/change_spool.ts";
 import { claimSlot } from "./claim_slot.ts";
 
 /** What a session needs. */
@@ -90,6 +92,9 @@ const log = logger("sync");
  */
 const STOP_GRACE_MS = 5_000;
 
+/** How long the end of a session waits for the heartbeat in flight. */
+const HEARTBEAT_GRACE_MS = 2_000;
+
 /**
  * Streams from the stored checkpoint until `options.signal` aborts (then
  * commits what is complete, acknowledges it and returns) or the stream fails
@@ -103,7 +108,15 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   await identity.connect();
   const heartbeat = new pg.Client({ connectionString: options.legacyUrl });
   heartbeat.on("error", () => {});
+  // Large transactions streamed while in progress are spooled on a connection of their own.
+  const streamInProgress = config.sync.streamInProgress;
+  const spoolClient = streamInProgress
+    ? new pg.Client({ connectionString: options.identityUrl })
+    : undefined;
+  spoolClient?.on("error", () => {});
   let heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** The heartbeat in flight: the session ends after it, not by cutting its connection. */
+  let beating: Promise<unknown> = Promise.resolve();
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   let partitions: ApplyPartitions | undefined;
   try {
@@ -114,6 +127,16 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     );
     let checkpoint = await readCheckpoint(identity, slotName);
     const { rows: [{ pid: identityPid }] } = await identity.query("select pg_backend_pid() as pid");
+    let spool: ChangeSpool | undefined;
+    const spoolPids: number[] = [];
+    if (spoolClient) {
+      await spoolClient.connect();
+      const { rows: [{ pid }] } = await spoolClient.query("select pg_backend_pid() as pid");
+      spoolPids.push(pid);
+      spool = new ChangeSpool(spoolClient, slotName);
+      // What an earlier session spooled comes again, whole, from the slot.
+      await spool.clear();
+    }
     const stream = new LegacyStream({
       url: options.legacyUrl,
       slotName,
@@ -123,6 +146,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       legacyColumns: config.legacyColumns,
       statusIntervalMs: config.sync.statusMs,
       slotFailover: config.replication.slotFailover,
+      streamInProgress,
     });
     const skeletons = protectedNames(config.protectedNames);
     const pending: LegacyChange[] = [];
@@ -285,6 +309,41 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       if (batch.heartbeat) caughtUp(batch.heartbeat);
     };
 
+    /** Applies the spooled transaction `tx` and acknowledges it (see `applySpooled`). */
+    const applyTransaction = async (tx: CommittedTransaction) => {
+      const started = performance.now();
+      lastCommit = tx;
+      dispatchedLsn = tx.endLsn;
+      const applied = await applySpooled(spool!, tx, {
+        identity,
+        spoolClient: spoolClient!,
+        partitions: partitions!.clients,
+        slotName,
+        checkpoint,
+        chunk: config.sync.batchChanges,
+        apply: {
+          random: options.random,
+          protectedNames: skeletons,
+          holdDays: config.sync.holdDays,
+        },
+      });
+      await stream.acknowledge(applied.checkpoint.lastAppliedLsn);
+      checkpoint = applied.checkpoint;
+      const batch = {
+        changes: applied.changes,
+        transactions: 1,
+        stats: applied.stats,
+        checkpoint,
+        milliseconds: performance.now() - started,
+      };
+      options.onBatch?.(batch);
+      log.debug("spooled transaction applied {changes} changes", {
+        ...batch,
+        stats: undefined,
+        ...applied.stats,
+      });
+    };
+
     /**
      * Records, after whatever is applying, that everything committed up to `commitTime` is
      * applied: `last_commit_time` moves on an idle table too, and so does the lag built on it.
@@ -330,6 +389,21 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
           openFrom = pending.length;
           transactions++;
           if (pending.length >= config.sync.batchChanges) await flush();
+        }),
+      spool: (xid: number, subXid: number, change: LegacyChange) =>
+        exclusive(() => spool!.add(xid, subXid, change)),
+      // Whatever the block carried is written, not kept in memory until the next one.
+      pauseSpool: () => exclusive(() => spool!.flush()),
+      discard: (xid: number, subXid: number) => exclusive(() => spool!.discard(xid, subXid)),
+      commitSpooled: (tx: CommittedTransaction) =>
+        exclusive(async () => {
+          // What committed before it is applied first, in its own batch.
+          await flush();
+          await applying;
+          if (failure) throw failure.error;
+          applying = applyTransaction(tx).catch(fail);
+          // The next transactions wait: one applies at a time, and memory stays bounded.
+          await applying;
         }),
       heartbeat: (message: HeartbeatMessage) =>
         exclusive(() => {
@@ -380,7 +454,9 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     // narrowed, the replica identity changed. Any of these stops the daemon.
     const published = { publicationName, table: options.table, columns: config.legacyColumns };
     const beat = () =>
-      heartbeat.query("select pg_logical_emit_message(true, $1, now()::text)", [HEARTBEAT_PREFIX])
+      beating = heartbeat.query("select pg_logical_emit_message(true, $1, now()::text)", [
+        HEARTBEAT_PREFIX,
+      ])
         .then(() => checkPublishedTable(heartbeat, published))
         .catch((error) => {
           if (error instanceof LegacyStreamError) fail(error);
@@ -416,7 +492,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
         // A cancel that lands between two statements does nothing: again until stopped.
         while (!stopped) {
           await canceller.query("select pg_cancel_backend(pid) from unnest($1::int[]) as pid", [
-            [identityPid, ...partitions!.pids],
+            [identityPid, ...partitions!.pids, ...spoolPids],
           ]);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
@@ -450,10 +526,18 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     if (failure) throw failure.error;
   } finally {
     clearInterval(heartbeatTimer);
+    // A legacy server that stopped answering does not hold the end up for long.
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      beating,
+      new Promise((resolve) => grace = setTimeout(resolve, HEARTBEAT_GRACE_MS)),
+    ]);
+    clearTimeout(grace);
     clearInterval(flushTimer);
     await Promise.all([
       identity.end().catch(() => {}),
       heartbeat.end().catch(() => {}),
+      spoolClient?.end().catch(() => {}),
       partitions?.end(),
     ]);
   }

@@ -1,0 +1,204 @@
+/**
+ * The spool of large legacy transactions streamed while in progress (`identity.stream_spool`):
+ * their changes are written as they arrive, by COPY in batches on a connection of their own, and
+ * read back once the transaction commits. A rolled-back transaction or subtransaction is deleted.
+ */
+import { copyRows, type CopyValue } from "../db/copy_rows.ts";
+import type pg from "../db/pg.ts";
+import type { ReasonCode } from "../policy/mod.ts";
+import type { AccountChange } from "./account_change.ts";
+import type { LegacyChange } from "./legacy_change.ts";
+import { escapeReportValue } from "./report_value.ts";
+
+/** Changes a COPY writes. */
+const COPY_BATCH = 5_000;
+
+const COLUMNS = `identity.stream_spool (slot_name, xid, sub_xid, seq, kind, legacy_id,
+  previous_legacy_id, legacy_int, username, username_sent, legacy_username, created_at,
+  created_at_sent, display_name, display_name_sent, display_name_reasons)`;
+
+/** The spooled changes of one slot, written on `client`, which nothing else uses meanwhile. */
+export class ChangeSpool {
+  readonly #client: pg.ClientBase;
+  readonly #slotName: string;
+  /** The next `seq` of each open streamed transaction. */
+  readonly #next = new Map<number, number>();
+  #rows: CopyValue[][] = [];
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(client: pg.ClientBase, slotName: string) {
+    this.#client = client;
+    this.#slotName = slotName;
+  }
+
+  /** Deletes what the slot's earlier sessions spooled: the server streams it all again. */
+  async clear(): Promise<void> {
+    this.#next.clear();
+    this.#rows = [];
+    await this.#writing;
+    await this.#client.query("delete from identity.stream_spool where slot_name = $1", [
+      this.#slotName,
+    ]);
+  }
+
+  /** Spools `change` of transaction `xid`, made by its subtransaction `subXid`. */
+  async add(xid: number, subXid: number, change: LegacyChange): Promise<void> {
+    const seq = this.#next.get(xid) ?? 0;
+    this.#next.set(xid, seq + 1);
+    this.#rows.push([this.#slotName, xid, subXid, seq, ...valuesOf(change)]);
+    if (this.#rows.length >= COPY_BATCH) await this.#write();
+  }
+
+  /** Writes what is buffered, and waits for every write to end. */
+  async flush(): Promise<void> {
+    await this.#write();
+    await this.#writing;
+  }
+
+  /** Deletes the changes of `subXid` of `xid`, or all of `xid` when `subXid` is `xid`. */
+  async discard(xid: number, subXid: number): Promise<void> {
+    await this.flush();
+    if (subXid === xid) this.#next.delete(xid);
+    await this.#client.query(
+      `delete from identity.stream_spool
+       where slot_name = $1 and xid = $2 and (sub_xid = $3 or $2 = $3)`,
+      [this.#slotName, xid, subXid],
+    );
+  }
+
+  /** The number of changes spooled for `xid`, rolled-back ones included: every `seq` is below it. */
+  spooled(xid: number): number {
+    return this.#next.get(xid) ?? 0;
+  }
+
+  /** Deletes the changes of `xid`, applied. */
+  async drop(xid: number): Promise<void> {
+    await this.discard(xid, xid);
+  }
+
+  /** Starts a COPY of what is buffered once the one before has ended (at most one runs). */
+  async #write(): Promise<void> {
+    if (this.#rows.length === 0) return;
+    const rows = this.#rows;
+    this.#rows = [];
+    await this.#writing;
+    this.#writing = copyRows(this.#client, COLUMNS, rows);
+    // A failed COPY fails the next add, flush or discard that waits for it.
+    this.#writing.catch(() => {});
+  }
+}
+
+/** The spool's columns after `seq` for `change`. */
+function valuesOf(change: LegacyChange): CopyValue[] {
+  if (change.kind === "truncate") {
+    return ["truncate", null, null, null, null, "f", null, null, "f", null, "f", null];
+  }
+  const sent = (value: string | null | undefined) => value === undefined ? "f" : "t";
+  return [
+    change.kind,
+    change.legacyId,
+    change.previousLegacyId ?? null,
+    change.legacyInt,
+    change.username ?? null,
+    sent(change.username),
+    escapeReportValue(change.username),
+    change.createdAt ?? null,
+    sent(change.createdAt),
+    change.displayName ?? null,
+    sent(change.displayName),
+    change.displayNameReasons ?? null,
+  ];
+}
+
+/** A spooled row as read back. */
+interface SpooledRow {
+  kind: "upsert" | "delete" | "truncate";
+  legacy_id: string | null;
+  previous_legacy_id: string | null;
+  legacy_int: string | null;
+  username: string | null;
+  username_sent: boolean;
+  created_at: string | null;
+  created_at_sent: boolean;
+  display_name: string | null;
+  display_name_sent: boolean;
+  display_name_reasons: ReasonCode[] | null;
+}
+
+/** The change a spooled row holds, at the commit LSN `lsn` of its transaction. */
+function changeOf(row: SpooledRow, lsn: string): LegacyChange {
+  if (row.kind === "truncate") return { kind: "truncate", lsn };
+  const change: AccountChange = {
+    kind: row.kind,
+    legacyId: row.legacy_id!,
+    legacyInt: row.legacy_int,
+    username: row.kind === "upsert" && row.username_sent ? row.username : undefined,
+    createdAt: row.kind === "upsert" && row.created_at_sent ? row.created_at : undefined,
+    displayName: row.kind === "upsert" && row.display_name_sent ? row.display_name : undefined,
+    lsn,
+  };
+  if (row.previous_legacy_id !== null) change.previousLegacyId = row.previous_legacy_id;
+  if (row.display_name_reasons !== null) change.displayNameReasons = row.display_name_reasons;
+  return change;
+}
+
+/** Which spooled changes of a transaction {@linkcode readSpooled} reads. */
+export interface SpooledSelection {
+  slotName: string;
+  xid: number;
+  /** The transaction's commit LSN: every change's `lsn`. */
+  lsn: string;
+  /** Changes to pass over first, in order: those an earlier session applied. */
+  skip: number;
+  /**
+   * Only these, by `seq`, besides every change the in-place mirror does not try (see
+   * `mirrorSpooled`); null: all of them.
+   */
+  left: readonly number[] | null;
+  /** Changes a chunk holds. */
+  chunk: number;
+}
+
+/**
+ * The spooled changes of `selection.xid` in the order the transaction made them, in chunks, read
+ * through a cursor in a read-only transaction of its own on `client`.
+ */
+export async function* readSpooled(
+  client: pg.ClientBase,
+  selection: SpooledSelection,
+): AsyncGenerator<LegacyChange[]> {
+  const { slotName, xid, lsn, skip, left, chunk } = selection;
+  await client.query("begin isolation level repeatable read read only");
+  try {
+    await client.query(
+      `declare spooled no scroll cursor for
+       select kind, legacy_id, previous_legacy_id, legacy_int, username, username_sent,
+              created_at, created_at_sent, display_name, display_name_sent, display_name_reasons
+       from identity.stream_spool
+       where slot_name = $1 and xid = $2
+         and ($3::bigint[] is null or seq = any($3::bigint[]) or not ${mirrorTriesSql()})
+       order by seq
+       offset $4`,
+      [slotName, xid, left, skip],
+    );
+    while (true) {
+      const { rows } = await client.query<SpooledRow>(`fetch ${chunk} from spooled`);
+      if (rows.length === 0) break;
+      yield rows.map((row) => changeOf(row, lsn));
+    }
+    await client.query("commit");
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Whether the in-place mirror tries a spooled change (see `mirrorSpooled`): an upsert that re-keys
+ * nothing, of a legacy id the transaction changes once. `row`: the spool's alias, if any.
+ */
+export function mirrorTriesSql(row?: string): string {
+  const column = (name: string) => row ? `${row}.${name}` : name;
+  return `(${column("kind")} = 'upsert' and ${column("previous_legacy_id")} is null
+           and not ${column("repeated")})`;
+}

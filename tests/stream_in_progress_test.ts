@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import pg from "../src/db/pg.ts";
+import { runSync } from "../src/sync/run_sync.ts";
+import { seedLegacyUsers, snapshotConfig, verifyDatabase } from "./support/snapshot_fixture.ts";
+import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
+import { waitFor, waitForPhase } from "./support/wait_for.ts";
+import { waitForMirror } from "./support/mirror_state.ts";
+
+const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "2000" };
+
+/** The daemon in this process, on `db`; abort `stop` and await `daemon` to end it. */
+function startDaemon(db: TestDatabase) {
+  const stop = new AbortController();
+  const daemon = runSync({
+    config: snapshotConfig(db, SYNC_ENV),
+    legacyUrl: db.url,
+    identityUrl: db.url,
+    signal: stop.signal,
+  });
+  return { stop, daemon };
+}
+
+async function sql(db: TestDatabase, text: string, values: unknown[] = []) {
+  return await withClient(db.url, (client) => client.query(text, values));
+}
+
+/** Legacy users on `db`, whose transactions of more than 64 kB of changes stream in progress. */
+async function streamingDatabase(users: number): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  await seedLegacyUsers(db, users);
+  // Read by every new session of the database, the walsender's included.
+  await sql(db, `alter database "${db.name}" set logical_decoding_work_mem = '64kB'`);
+  return db;
+}
+
+/** Transactions the daemon's slot has streamed in progress so far. */
+async function streamedTransactions(db: TestDatabase): Promise<number> {
+  const slot = snapshotConfig(db, SYNC_ENV).replication.slotName;
+  const { rows } = await sql(
+    db,
+    "select coalesce(sum(stream_txns), 0)::int as n from pg_stat_replication_slots where slot_name = $1",
+    [slot],
+  );
+  return rows[0].n;
+}
+
+async function spooledRows(db: TestDatabase): Promise<number> {
+  return (await sql(db, "select count(*)::int as n from identity.stream_spool")).rows[0].n;
+}
+
+Deno.test("a transaction streamed in progress is applied at its commit, its rolled-back parts left out", async () => {
+  await using db = await streamingDatabase(3_000);
+  const { stop, daemon } = startDaemon(db);
+  try {
+    await waitForPhase(db.url, "streaming");
+    await waitForMirror(db);
+    const taken = (await sql(db, "select username from users where id = 8")).rows[0].username;
+    const before = (await sql(
+      db,
+      "select legacy_id, public_id, username from identity.accounts where legacy_id in ('5', '8')",
+    )).rows;
+
+    // A streamed transaction rolled back whole: nothing of it is applied.
+    await withClient(db.url, async (client) => {
+      await client.query("begin");
+      await client.query("update users set display_name = 'rolled back whole'");
+      await client.query("rollback");
+    });
+    await withClient(db.url, async (client) => {
+      await client.query("begin");
+      await client.query(
+        "update users set display_name = coalesce(display_name, '') || ' streamed'",
+      );
+      await client.query("savepoint part");
+      await client.query("update users set display_name = 'rolled back part' where id <= 100");
+      await client.query("rollback to savepoint part");
+      await client.query("update users set username = 'streamed_rename' where id = 5");
+      await client.query("update users set display_name = 'changed twice' where id = 6");
+      await client.query("delete from users where id = 7");
+      await client.query(
+        `insert into users (id, username, created_at, display_name)
+         values (900001, 'fresh.streamed', now(), 'Fresh'), (900002, $1, now(), 'Taken')`,
+        [taken],
+      );
+      await client.query("commit");
+    });
+    await waitForMirror(db);
+
+    const accounts = new Map(
+      (await sql(
+        db,
+        `select legacy_id, public_id, username, status, display_name from identity.accounts
+         where legacy_id in ('5', '6', '7', '8', '900001', '900002')`,
+      )).rows.map((row) => [row.legacy_id, row]),
+    );
+    assert.equal(accounts.get("5").username, "streamed_rename");
+    assert.equal(
+      accounts.get("5").public_id,
+      before.find((row) => row.legacy_id === "5").public_id,
+    );
+    assert.equal(accounts.get("6").display_name, "changed twice");
+    assert.equal(accounts.get("7").status, "deleted");
+    assert.equal(accounts.get("900001").username, "fresh.streamed");
+    // A name taken by an older account: the new one gets a fallback.
+    assert.equal(accounts.get("8").username, before.find((row) => row.legacy_id === "8").username);
+    assert.notEqual(accounts.get("900002").username, accounts.get("8").username);
+    const rolledBack = await sql(
+      db,
+      "select count(*)::int as n from identity.accounts where display_name like 'rolled back%'",
+    );
+    assert.equal(rolledBack.rows[0].n, 0);
+    const streamed = await sql(
+      db,
+      "select count(*)::int as n from identity.accounts where display_name like '% streamed'",
+    );
+    assert.ok(streamed.rows[0].n > 2_900, `${streamed.rows[0].n} accounts carry the update`);
+    // Both large transactions went through the spool, which is empty again.
+    await waitFor(
+      "both transactions counted as streamed",
+      async () => (await streamedTransactions(db)) >= 2,
+    );
+    assert.equal(await spooledRows(db), 0);
+  } finally {
+    stop.abort();
+    await daemon;
+  }
+  const verified = await verifyDatabase(db);
+  assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+});
+
+Deno.test("a daemon stopped while a transaction streams applies it once when started again", async () => {
+  await using db = await streamingDatabase(2_000);
+  let { stop, daemon } = startDaemon(db);
+  const open = new pg.Client({ connectionString: db.url });
+  await open.connect();
+  try {
+    await waitForPhase(db.url, "streaming");
+    await waitForMirror(db);
+    await open.query("begin");
+    await open.query("update users set display_name = coalesce(display_name, '') || ' one'");
+    await waitFor("the open transaction spooled", async () => (await spooledRows(db)) > 0);
+    stop.abort();
+    await daemon;
+    // Started again, it streams the open transaction again from its first change.
+    ({ stop, daemon } = startDaemon(db));
+    await open.query(
+      "update users set display_name = display_name || ' two', username = 'again_' || id where id <= 10",
+    );
+    await open.query("commit");
+    await waitForMirror(db);
+    const twice = await sql(
+      db,
+      `select count(*)::int as n from identity.accounts
+       where display_name like '% one two' and username like 'again\\_%'`,
+    );
+    assert.equal(twice.rows[0].n, 10);
+    const once = await sql(
+      db,
+      "select count(*)::int as n from identity.accounts where display_name like '% one'",
+    );
+    assert.equal(once.rows[0].n, 1_990);
+    assert.equal(await spooledRows(db), 0);
+  } finally {
+    await open.end().catch(() => {});
+    stop.abort();
+    await daemon;
+  }
+  const verified = await verifyDatabase(db);
+  assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+});
