@@ -2,11 +2,13 @@
 -- progress (pgoutput protocol 2), kept here until its commit arrives; then applied and deleted.
 -- One row per change, in the order the transaction made them (`seq`). Unlogged: a crash of the
 -- identity server empties it, and the slot, acknowledged only past applied commits, streams the
--- transaction again. The daemon deletes its slot's rows whenever it starts streaming.
+-- transaction again. The daemon deletes its slot's rows whenever it starts streaming. No index:
+-- the rows go in by COPY as fast as the walsender sends them, and are read back by ranges of
+-- pages (one transaction's rows lie together) or once, sorted.
 create unlogged table identity.stream_spool (
   slot_name text not null,
   -- The streamed (top-level) transaction, and the subtransaction that made the change: a
-  -- rolled-back subtransaction's changes are deleted.
+  -- rolled-back subtransaction's changes are passed over when the transaction is applied.
   xid bigint not null,
   sub_xid bigint not null,
   seq bigint not null,
@@ -26,6 +28,5 @@ create unlogged table identity.stream_spool (
   display_name_sent boolean not null default false,
   display_name_reasons text[],
   -- Set at the commit for a legacy id the transaction changes more than once.
-  repeated boolean not null default false,
-  primary key (slot_name, xid, seq)
+  repeated boolean not null default false
 );

@@ -78,6 +78,12 @@ export interface Config {
      */
     streamInProgress: boolean;
     /**
+     * The legacy walsender's `logical_decoding_work_mem` for the daemon's stream, while
+     * `streamInProgress`: the memory past which it starts streaming the largest transaction in
+     * progress (PostgreSQL's units, e.g. `8MB`).
+     */
+    decodingWorkMem: string;
+    /**
      * Milliseconds between the stream's unprompted status updates to the legacy server (they
      * repeat the acknowledged position and keep a busy stream's connection alive).
      */
@@ -169,6 +175,7 @@ export const SETTINGS = {
   batchMs: { env: "SYNC_BATCH_MS", flag: "batch-ms" },
   applyConnections: { env: "SYNC_APPLY_CONNECTIONS", flag: "apply-connections" },
   streamInProgress: { env: "SYNC_STREAM_IN_PROGRESS", flag: "stream-in-progress" },
+  decodingWorkMem: { env: "SYNC_DECODING_WORK_MEM", flag: "decoding-work-mem" },
   statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
   standbyTakeoverSeconds: { env: "STANDBY_TAKEOVER_SECONDS", flag: "standby-takeover-seconds" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
@@ -353,6 +360,15 @@ const SCHEMAS = {
   batchMs: integer(50, 1, 60_000),
   applyConnections: integer(2, 1, 64),
   streamInProgress: trueOrFalse(true),
+  decodingWorkMem: z.string().default("8MB").refine(
+    (value) => {
+      const match = /^(\d+)(kB|MB|GB)$/.exec(value);
+      if (!match) return false;
+      const kB = Number(match[1]) * { kB: 1, MB: 1024, GB: 1024 * 1024 }[match[2] as "kB"];
+      return kB >= 64 && kB <= 2 * 1024 * 1024;
+    },
+    "must be a size from 64kB to 2GB in kB, MB or GB (as PostgreSQL writes it, e.g. 8MB)",
+  ),
   statusMs: integer(10_000, 10, 60_000),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: trueOrFalse(false),
@@ -479,6 +495,7 @@ export function parseConfig(sources: ConfigSources): Config {
       batchMs: value("batchMs"),
       applyConnections: value("applyConnections"),
       streamInProgress: value("streamInProgress"),
+      decodingWorkMem: value("decodingWorkMem"),
       statusMs: value("statusMs"),
       standbyTakeoverSeconds: value("standbyTakeoverSeconds"),
     },

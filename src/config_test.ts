@@ -41,6 +41,8 @@ Deno.test("parseConfig() gives the design's defaults when nothing is set", () =>
     statementTimeoutMs: 5_000,
   });
   assert.equal(config.status.json, false);
+  assert.equal(config.sync.streamInProgress, true);
+  assert.equal(config.sync.decodingWorkMem, "8MB");
 });
 
 Deno.test("parseConfig() lets flags override the environment", () => {
@@ -103,6 +105,10 @@ Deno.test("parseConfig() names the bad setting and why, in one line", async (t) 
     [{ PUBLICATION_NAME: "IdentitySync" }, "PUBLICATION_NAME", /a-z, 0-9 and _/],
     [{ SNAPSHOT_DRY_RUN: "maybe" }, "SNAPSHOT_DRY_RUN", /true or false/],
     [{ SLOT_FAILOVER: "on" }, "SLOT_FAILOVER", /true or false/],
+    [{ SYNC_STREAM_IN_PROGRESS: "yes" }, "SYNC_STREAM_IN_PROGRESS", /true or false/],
+    [{ SYNC_DECODING_WORK_MEM: "8 MB" }, "SYNC_DECODING_WORK_MEM", /from 64kB to 2GB/],
+    [{ SYNC_DECODING_WORK_MEM: "32kB" }, "SYNC_DECODING_WORK_MEM", /from 64kB to 2GB/],
+    [{ SYNC_DECODING_WORK_MEM: "3GB" }, "SYNC_DECODING_WORK_MEM", /from 64kB to 2GB/],
     [{ OPS_HTTP_PORT: "70000" }, "OPS_HTTP_PORT", /0 to 65535/],
     [{ OPS_HTTP_HOST: "a b" }, "OPS_HTTP_HOST", /host name or IP/],
     [{ API_HTTP_PORT: "-1" }, "API_HTTP_PORT", /0 to 65535/],

@@ -1,12 +1,23 @@
 import assert from "node:assert/strict";
 import pg from "../src/db/pg.ts";
 import { runSync } from "../src/sync/run_sync.ts";
-import { seedLegacyUsers, snapshotConfig, verifyDatabase } from "./support/snapshot_fixture.ts";
+import {
+  seedLegacyUsers,
+  snapshotConfig,
+  spawnSync,
+  verifyDatabase,
+} from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor, waitForPhase } from "./support/wait_for.ts";
 import { waitForMirror } from "./support/mirror_state.ts";
 
-const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "2000" };
+/** The daemon's stream starts streaming a transaction in progress past 64 kB of changes. */
+const SYNC_ENV = {
+  HEARTBEAT_SECONDS: "1",
+  SYNC_BATCH_MS: "50",
+  SNAPSHOT_RANGE_SIZE: "2000",
+  SYNC_DECODING_WORK_MEM: "64kB",
+};
 
 /** The daemon in this process, on `db`; abort `stop` and await `daemon` to end it. */
 function startDaemon(db: TestDatabase) {
@@ -24,12 +35,10 @@ async function sql(db: TestDatabase, text: string, values: unknown[] = []) {
   return await withClient(db.url, (client) => client.query(text, values));
 }
 
-/** Legacy users on `db`, whose transactions of more than 64 kB of changes stream in progress. */
-async function streamingDatabase(users: number): Promise<TestDatabase> {
+/** A database with `users` legacy users. */
+async function legacyDatabase(users: number): Promise<TestDatabase> {
   const db = await createTestDatabase();
   await seedLegacyUsers(db, users);
-  // Read by every new session of the database, the walsender's included.
-  await sql(db, `alter database "${db.name}" set logical_decoding_work_mem = '64kB'`);
   return db;
 }
 
@@ -49,7 +58,7 @@ async function spooledRows(db: TestDatabase): Promise<number> {
 }
 
 Deno.test("a transaction streamed in progress is applied at its commit, its rolled-back parts left out", async () => {
-  await using db = await streamingDatabase(3_000);
+  await using db = await legacyDatabase(3_000);
   const { stop, daemon } = startDaemon(db);
   try {
     await waitForPhase(db.url, "streaming");
@@ -129,7 +138,7 @@ Deno.test("a transaction streamed in progress is applied at its commit, its roll
 });
 
 Deno.test("a daemon stopped while a transaction streams applies it once when started again", async () => {
-  await using db = await streamingDatabase(2_000);
+  await using db = await legacyDatabase(2_000);
   let { stop, daemon } = startDaemon(db);
   const open = new pg.Client({ connectionString: db.url });
   await open.connect();
@@ -165,6 +174,68 @@ Deno.test("a daemon stopped while a transaction streams applies it once when sta
     stop.abort();
     await daemon;
   }
+  const verified = await verifyDatabase(db);
+  assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+});
+
+Deno.test("a transaction applied in part unstreamed goes on where its checkpoint says when it comes streamed", async () => {
+  await using db = await createTestDatabase();
+  await seedLegacyUsers(db, 4_000, { seed: 12 });
+  const env = { ...SYNC_ENV, SYNC_BATCH_CHANGES: "500" };
+  // Not streamed in progress: the transaction comes whole and is split into batches, a partial
+  // checkpoint after each.
+  const first = spawnSync(db, { ...env, SYNC_STREAM_IN_PROGRESS: "false" });
+  await waitForPhase(db.url, "streaming");
+  await withClient(db.url, async (client) => {
+    await client.query("begin");
+    // Inserts first: one passed over that should not be is an account missing for good.
+    await client.query(
+      `insert into users (id, username, created_at, display_name)
+       select 100000 + g, 'wombat_' || g, now(), 'new' from generate_series(1, 3000) g`,
+    );
+    await client.query("update users set display_name = 'second pass' where id < 100000");
+    await client.query("commit");
+  });
+  await waitFor(
+    "a part of the transaction applied",
+    async () =>
+      (await sql(db, "select partial_changes from identity.sync_state")).rows[0]
+        ?.partial_changes > 0,
+  );
+  first.kill("SIGKILL");
+  await first.status;
+  const partial = (await sql(db, "select partial_changes from identity.sync_state")).rows[0];
+  assert.ok(partial.partial_changes > 0, "the kill landed after a partial checkpoint");
+  assert.ok(partial.partial_changes < 3_000, "the kill landed among the inserts");
+
+  // Now it streams, and is applied from where the partial checkpoint says.
+  const second = spawnSync(db, env);
+  try {
+    await waitForMirror(db);
+    await waitFor(
+      "the transaction counted as streamed",
+      async () => (await streamedTransactions(db)) >= 1,
+    );
+  } finally {
+    second.kill("SIGTERM");
+    assert.equal((await second.status).code, 0);
+  }
+  const { rows } = await sql(
+    db,
+    `select count(*) filter (where legacy_id::int < 100000 and display_name = 'second pass'
+                               or display_name = 'new'
+                                  and username = 'wombat_' || (legacy_id::int - 100000))::int
+              as done,
+            count(*)::int as all
+     from identity.accounts where status = 'active'`,
+  );
+  assert.equal(rows[0].done, rows[0].all);
+  assert.equal(rows[0].all, 7_000);
+  assert.equal(
+    (await sql(db, "select partial_lsn from identity.sync_state")).rows[0].partial_lsn,
+    null,
+  );
+  assert.equal(await spooledRows(db), 0);
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
 });

@@ -1,7 +1,9 @@
 /**
  * The spool of large legacy transactions streamed while in progress (`identity.stream_spool`):
  * their changes are written as they arrive, by COPY in batches on a connection of their own, and
- * read back once the transaction commits. A rolled-back transaction or subtransaction is deleted.
+ * read back once the transaction commits. A rolled-back transaction is deleted; a rolled-back
+ * subtransaction's changes are remembered and passed over (deleting them one subtransaction at a
+ * time would scan the whole transaction's rows each time).
  */
 import { copyRows, type CopyValue } from "../db/copy_rows.ts";
 import type pg from "../db/pg.ts";
@@ -23,6 +25,8 @@ export class ChangeSpool {
   readonly #slotName: string;
   /** The next `seq` of each open streamed transaction. */
   readonly #next = new Map<number, number>();
+  /** The rolled-back subtransactions of each open streamed transaction. */
+  readonly #aborted = new Map<number, Set<number>>();
   #rows: CopyValue[][] = [];
   #writing: Promise<void> = Promise.resolve();
 
@@ -34,6 +38,7 @@ export class ChangeSpool {
   /** Deletes what the slot's earlier sessions spooled: the server streams it all again. */
   async clear(): Promise<void> {
     this.#next.clear();
+    this.#aborted.clear();
     this.#rows = [];
     await this.#writing;
     await this.#client.query("delete from identity.stream_spool where slot_name = $1", [
@@ -55,20 +60,28 @@ export class ChangeSpool {
     await this.#writing;
   }
 
-  /** Deletes the changes of `subXid` of `xid`, or all of `xid` when `subXid` is `xid`. */
+  /**
+   * Forgets the changes of subtransaction `subXid` of `xid`, or deletes all of `xid` when `subXid`
+   * is `xid`.
+   */
   async discard(xid: number, subXid: number): Promise<void> {
+    if (subXid !== xid) {
+      const aborted = this.#aborted.get(xid) ?? new Set();
+      this.#aborted.set(xid, aborted.add(subXid));
+      return;
+    }
     await this.flush();
-    if (subXid === xid) this.#next.delete(xid);
+    this.#next.delete(xid);
+    this.#aborted.delete(xid);
     await this.#client.query(
-      `delete from identity.stream_spool
-       where slot_name = $1 and xid = $2 and (sub_xid = $3 or $2 = $3)`,
-      [this.#slotName, xid, subXid],
+      "delete from identity.stream_spool where slot_name = $1 and xid = $2",
+      [this.#slotName, xid],
     );
   }
 
-  /** The number of changes spooled for `xid`, rolled-back ones included: every `seq` is below it. */
-  spooled(xid: number): number {
-    return this.#next.get(xid) ?? 0;
+  /** The rolled-back subtransactions of `xid`, whose spooled changes do not count. */
+  aborted(xid: number): number[] {
+    return [...this.#aborted.get(xid) ?? []];
   }
 
   /** Deletes the changes of `xid`, applied. */
@@ -110,6 +123,12 @@ function valuesOf(change: LegacyChange): CopyValue[] {
   ];
 }
 
+/**
+ * The most changes the mirror may leave for {@linkcode readSpooled} to pick out by `seq` (from a
+ * hash table kept in memory); beyond, it reads them all.
+ */
+export const MAX_LEFT = 10_000;
+
 /** A spooled row as read back. */
 interface SpooledRow {
   kind: "upsert" | "delete" | "truncate";
@@ -146,13 +165,16 @@ function changeOf(row: SpooledRow, lsn: string): LegacyChange {
 export interface SpooledSelection {
   slotName: string;
   xid: number;
+  /** Its rolled-back subtransactions. */
+  aborted: readonly number[];
   /** The transaction's commit LSN: every change's `lsn`. */
   lsn: string;
   /** Changes to pass over first, in order: those an earlier session applied. */
   skip: number;
   /**
    * Only these, by `seq`, besides every change the in-place mirror does not try (see
-   * `mirrorSpooled`); null: all of them.
+   * `mirrorSpooled`); null: all of them. (More than {@linkcode MAX_LEFT} read all of them too: the
+   * plan finds the others applied.)
    */
   left: readonly number[] | null;
   /** Changes a chunk holds. */
@@ -167,7 +189,8 @@ export async function* readSpooled(
   client: pg.ClientBase,
   selection: SpooledSelection,
 ): AsyncGenerator<LegacyChange[]> {
-  const { slotName, xid, lsn, skip, left, chunk } = selection;
+  const { slotName, xid, aborted, lsn, skip, chunk } = selection;
+  const left = selection.left && selection.left.length <= MAX_LEFT ? selection.left : null;
   await client.query("begin isolation level repeatable read read only");
   try {
     await client.query(
@@ -175,11 +198,12 @@ export async function* readSpooled(
        select kind, legacy_id, previous_legacy_id, legacy_int, username, username_sent,
               created_at, created_at_sent, display_name, display_name_sent, display_name_reasons
        from identity.stream_spool
-       where slot_name = $1 and xid = $2
-         and ($3::bigint[] is null or seq = any($3::bigint[]) or not ${mirrorTriesSql()})
+       where slot_name = $1 and xid = $2 and sub_xid <> all($5::bigint[])
+         and ($3::bigint[] is null or seq in (select unnest($3::bigint[]))
+              or not ${mirrorTriesSql()})
        order by seq
        offset $4`,
-      [slotName, xid, left, skip],
+      [slotName, xid, left, skip, aborted],
     );
     while (true) {
       const { rows } = await client.query<SpooledRow>(`fetch ${chunk} from spooled`);

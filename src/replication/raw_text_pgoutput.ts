@@ -12,6 +12,7 @@
 import { Buffer } from "node:buffer";
 import { type Pgoutput, PgoutputPlugin } from "pg-logical-replication";
 import type pg from "../db/pg.ts";
+import { readChange } from "./read_change.ts";
 
 /** A message the plugin could not decode, handed on instead of thrown inside the socket's event. */
 export interface UndecodableMessage {
@@ -82,6 +83,8 @@ export class RawTextPgoutputPlugin {
   readonly options: RawTextOptions;
   readonly #plugin: PgoutputPlugin;
   readonly #onReceive: () => void;
+  /** The Relation messages seen, by relation ID, for `readChange`. */
+  readonly #relations = new Map<number, Pgoutput.MessageRelation>();
   #inStream = false;
 
   constructor(options: RawTextOptions, onReceive: () => void = () => {}) {
@@ -138,18 +141,25 @@ export class RawTextPgoutputPlugin {
       case 0x41: // A: xid, subtransaction xid (protocol 4 adds more, not asked for)
         return { tag: "stream-abort", xid: buffer.readUInt32BE(1), subXid: buffer.readUInt32BE(5) };
     }
-    if (!this.#inStream) return this.#keepText(this.#plugin.parse(buffer));
-    const streamXid = buffer.readUInt32BE(1);
-    const message = this.#keepText(
-      this.#plugin.parse(Buffer.concat([buffer.subarray(0, 1), buffer.subarray(5)])),
-    );
-    return { ...message, streamXid };
+    const skip = this.#inStream ? 4 : 0;
+    const tag = buffer[0];
+    // Insert, Update, Delete: the common case, read here.
+    const message = tag === 0x49 || tag === 0x55 || tag === 0x44
+      ? readChange(buffer, 0, skip, this.#relations)
+      : this.#parseOther(
+        skip === 0 ? buffer : Buffer.concat([buffer.subarray(0, 1), buffer.subarray(5)]),
+      );
+    if (skip === 0) return message;
+    return Object.assign(message, { streamXid: buffer.readUInt32BE(1) });
   }
 
-  #keepText(message: Pgoutput.Message): Pgoutput.Message {
-    // The parser caches this very object and reads later tuples with its parsers.
+  /** Any other message, by the library's parser. */
+  #parseOther(buffer: Buffer): Pgoutput.Message {
+    const message = this.#plugin.parse(buffer);
     if (message.tag === "relation") {
+      // The parser caches this very object and reads later tuples (a truncate's) with it.
       for (const column of message.columns) column.parser = keepText;
+      this.#relations.set(message.relationOid, message);
     }
     return message;
   }

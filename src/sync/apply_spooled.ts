@@ -61,6 +61,7 @@ export async function applySpooled(
   // rest goes through the plan, as that session would have gone on.
   const skip = checkpoint.partialLsn === tx.finalLsn ? checkpoint.partialChanges : 0;
   const stats = emptyStats();
+  const spooled = { slotName, xid: tx.xid, aborted: spool.aborted(tx.xid), lsn: tx.finalLsn };
   let changes = 0;
   await beginApplying(identity);
   try {
@@ -68,29 +69,18 @@ export async function applySpooled(
     if (skip === 0 && partitions.length > 0) {
       // The shares commit before this transaction: a daemon that lost the slot stops here first.
       await holdCheckpoint(identity, slotName, checkpoint);
-      await markRepeated(spoolClient, slotName, tx.xid);
-      left = await mirrorSpooled(partitions, {
-        slotName,
-        xid: tx.xid,
-        lsn: tx.finalLsn,
-        spooled: spool.spooled(tx.xid),
-      });
+      await markRepeated(spoolClient, spooled);
+      left = await mirrorSpooled(partitions, spooled);
     }
     const { rows } = await spoolClient.query<{ n: string }>(
-      "select count(*) as n from identity.stream_spool where slot_name = $1 and xid = $2",
-      [slotName, tx.xid],
+      `select count(*) as n from identity.stream_spool
+       where slot_name = $1 and xid = $2 and sub_xid <> all($3::bigint[])`,
+      [slotName, tx.xid, spooled.aborted],
     );
     changes = Number(rows[0]!.n);
     let planned = 0;
     for await (
-      const chunk of readSpooled(spoolClient, {
-        slotName,
-        xid: tx.xid,
-        lsn: tx.finalLsn,
-        skip,
-        left,
-        chunk: options.chunk,
-      })
+      const chunk of readSpooled(spoolClient, { ...spooled, skip, left, chunk: options.chunk })
     ) {
       planned += chunk.length;
       addStats(

@@ -147,6 +147,12 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       statusIntervalMs: config.sync.statusMs,
       slotFailover: config.replication.slotFailover,
       streamInProgress,
+      // A smaller memory than the server's default (64 MB) starts streaming a large transaction
+      // sooner, so spooling and decoding overlap from early on (a transaction sent whole is
+      // spilled past it, so only while streaming).
+      sessionSettings: streamInProgress
+        ? { logical_decoding_work_mem: config.sync.decodingWorkMem }
+        : undefined,
     });
     const skeletons = protectedNames(config.protectedNames);
     const pending: LegacyChange[] = [];
@@ -390,8 +396,9 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
           transactions++;
           if (pending.length >= config.sync.batchChanges) await flush();
         }),
-      spool: (xid: number, subXid: number, change: LegacyChange) =>
-        exclusive(() => spool!.add(xid, subXid, change)),
+      // Outside the queue: the stream hands over nothing else until it returns, and nothing else
+      // writes the spool (a batch cut meanwhile by the timer touches none of it).
+      spool: (xid: number, subXid: number, change: LegacyChange) => spool!.add(xid, subXid, change),
       // Whatever the block carried is written, not kept in memory until the next one.
       pauseSpool: () => exclusive(() => spool!.flush()),
       discard: (xid: number, subXid: number) => exclusive(() => spool!.discard(xid, subXid)),
