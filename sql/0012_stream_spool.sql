@@ -2,11 +2,13 @@
 -- progress (pgoutput protocol 2), kept here until its commit arrives; then applied and deleted.
 -- One row per change, in the order the transaction made them (`seq`). Unlogged: a crash of the
 -- identity server empties it, and the slot, acknowledged only past applied commits, streams the
--- transaction again. The daemon deletes its slot's rows whenever it starts streaming. No index:
+-- transaction again. Each streaming session writes and reads only its own rows (`session_id`), and
+-- deletes those of its slot's earlier sessions once the slot is its own. No index:
 -- the rows go in by COPY as fast as the walsender sends them, and are read back by ranges of
 -- pages (one transaction's rows lie together) or once, sorted.
 create unlogged table identity.stream_spool (
   slot_name text not null,
+  session_id uuid not null,
   -- The streamed (top-level) transaction, and the subtransaction that made the change: a
   -- rolled-back subtransaction's changes are passed over when the transaction is applied.
   xid bigint not null,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import pg from "../src/db/pg.ts";
 import { runSync } from "../src/sync/run_sync.ts";
+import { standbyApplicationName } from "../src/status/standby_daemons.ts";
 import {
   seedLegacyUsers,
   snapshotConfig,
@@ -238,4 +239,48 @@ Deno.test("a transaction applied in part unstreamed goes on where its checkpoint
   assert.equal(await spooledRows(db), 0);
   const verified = await verifyDatabase(db);
   assert.equal(verified.ok, true, JSON.stringify(verified.breaches));
+});
+
+Deno.test("a second daemon starting while a transaction streams leaves the first one's spool alone", async () => {
+  await using db = await legacyDatabase(2_000);
+  const first = startDaemon(db);
+  const open = new pg.Client({ connectionString: db.url });
+  await open.connect();
+  let second: ReturnType<typeof startDaemon> | undefined;
+  try {
+    await waitForPhase(db.url, "streaming");
+    await waitForMirror(db);
+    await open.query("begin");
+    await open.query("update users set display_name = coalesce(display_name, '') || ' kept'");
+    // Spooled as far as the server streamed it: the count stays put.
+    const spooled = await waitFor("the open transaction spooled", async () => {
+      const before = await spooledRows(db);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return before > 0 && before === await spooledRows(db) && before;
+    });
+    // It finds the slot taken and stands by: it must not have touched the spool on the way.
+    second = startDaemon(db);
+    const standby = standbyApplicationName(snapshotConfig(db, SYNC_ENV).replication.slotName);
+    await waitFor("the second daemon standing by", async () => {
+      const { rows } = await sql(
+        db,
+        "select count(*)::int as n from pg_stat_activity where application_name = $1",
+        [standby],
+      );
+      return rows[0].n > 0;
+    });
+    assert.equal(await spooledRows(db), spooled);
+    await open.query("commit");
+    await waitForMirror(db);
+    const kept = await sql(
+      db,
+      "select count(*)::int as n from identity.accounts where display_name like '% kept'",
+    );
+    assert.equal(kept.rows[0].n, 2_000);
+  } finally {
+    await open.end().catch(() => {});
+    second?.stop.abort();
+    first.stop.abort();
+    await Promise.all([first.daemon, second?.daemon]);
+  }
 });

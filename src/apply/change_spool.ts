@@ -15,14 +15,20 @@ import { escapeReportValue } from "./report_value.ts";
 /** Changes a COPY writes. */
 const COPY_BATCH = 5_000;
 
-const COLUMNS = `identity.stream_spool (slot_name, xid, sub_xid, seq, kind, legacy_id,
+const COLUMNS = `identity.stream_spool (slot_name, session_id, xid, sub_xid, seq, kind, legacy_id,
   previous_legacy_id, legacy_int, username, username_sent, legacy_username, created_at,
   created_at_sent, display_name, display_name_sent, display_name_reasons)`;
 
-/** The spooled changes of one slot, written on `client`, which nothing else uses meanwhile. */
+/**
+ * The spooled changes of one streaming session of a slot, written on `client`, which nothing else
+ * uses meanwhile. Its rows carry its own `session`: a daemon that lost the slot, or one that is
+ * only starting, never reads or deletes them.
+ */
 export class ChangeSpool {
   readonly #client: pg.ClientBase;
   readonly #slotName: string;
+  /** This session's rows. */
+  readonly session: string = crypto.randomUUID();
   /** The next `seq` of each open streamed transaction. */
   readonly #next = new Map<number, number>();
   /** The rolled-back subtransactions of each open streamed transaction. */
@@ -35,22 +41,22 @@ export class ChangeSpool {
     this.#slotName = slotName;
   }
 
-  /** Deletes what the slot's earlier sessions spooled: the server streams it all again. */
-  async clear(): Promise<void> {
-    this.#next.clear();
-    this.#aborted.clear();
-    this.#rows = [];
-    await this.#writing;
-    await this.#client.query("delete from identity.stream_spool where slot_name = $1", [
-      this.#slotName,
-    ]);
+  /**
+   * Deletes what the slot's other sessions spooled, once the slot is this session's: what they did
+   * not apply, the server streams again.
+   */
+  async purgeOthers(): Promise<void> {
+    await this.#client.query(
+      "delete from identity.stream_spool where slot_name = $1 and session_id <> $2",
+      [this.#slotName, this.session],
+    );
   }
 
   /** Spools `change` of transaction `xid`, made by its subtransaction `subXid`. */
   async add(xid: number, subXid: number, change: LegacyChange): Promise<void> {
     const seq = this.#next.get(xid) ?? 0;
     this.#next.set(xid, seq + 1);
-    this.#rows.push([this.#slotName, xid, subXid, seq, ...valuesOf(change)]);
+    this.#rows.push([this.#slotName, this.session, xid, subXid, seq, ...valuesOf(change)]);
     if (this.#rows.length >= COPY_BATCH) await this.#write();
   }
 
@@ -74,8 +80,8 @@ export class ChangeSpool {
     this.#next.delete(xid);
     this.#aborted.delete(xid);
     await this.#client.query(
-      "delete from identity.stream_spool where slot_name = $1 and xid = $2",
-      [this.#slotName, xid],
+      "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
+      [this.#slotName, this.session, xid],
     );
   }
 
@@ -164,6 +170,8 @@ function changeOf(row: SpooledRow, lsn: string): LegacyChange {
 /** Which spooled changes of a transaction {@linkcode readSpooled} reads. */
 export interface SpooledSelection {
   slotName: string;
+  /** The spool's session (`ChangeSpool.session`). */
+  session: string;
   xid: number;
   /** Its rolled-back subtransactions. */
   aborted: readonly number[];
@@ -189,21 +197,23 @@ export async function* readSpooled(
   client: pg.ClientBase,
   selection: SpooledSelection,
 ): AsyncGenerator<LegacyChange[]> {
-  const { slotName, xid, aborted, lsn, skip, chunk } = selection;
+  const { slotName, session, xid, aborted, lsn, skip, chunk } = selection;
   const left = selection.left && selection.left.length <= MAX_LEFT ? selection.left : null;
   await client.query("begin isolation level repeatable read read only");
+  let ended = false;
   try {
     await client.query(
       `declare spooled no scroll cursor for
        select kind, legacy_id, previous_legacy_id, legacy_int, username, username_sent,
               created_at, created_at_sent, display_name, display_name_sent, display_name_reasons
        from identity.stream_spool
-       where slot_name = $1 and xid = $2 and sub_xid <> all($5::bigint[])
+       where slot_name = $1 and session_id = $6 and xid = $2
+         and not (sub_xid = any($5::bigint[]))
          and ($3::bigint[] is null or seq in (select unnest($3::bigint[]))
               or not ${mirrorTriesSql()})
        order by seq
        offset $4`,
-      [slotName, xid, left, skip, aborted],
+      [slotName, xid, left, skip, aborted, session],
     );
     while (true) {
       const { rows } = await client.query<SpooledRow>(`fetch ${chunk} from spooled`);
@@ -211,9 +221,10 @@ export async function* readSpooled(
       yield rows.map((row) => changeOf(row, lsn));
     }
     await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => {});
-    throw error;
+    ended = true;
+  } finally {
+    // Failed, or left early (the caller's loop failed): the cursor's transaction ends here too.
+    if (!ended) await client.query("rollback").catch(() => {});
   }
 }
 

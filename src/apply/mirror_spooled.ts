@@ -8,7 +8,7 @@
  * is looked for only when it wrote fewer than the share holds.
  */
 import type pg from "../db/pg.ts";
-import { mirrorTriesSql } from "./change_spool.ts";
+import { MAX_LEFT, mirrorTriesSql } from "./change_spool.ts";
 import { isDataError } from "./isolate_poison.ts";
 import { BY_KEY_SETTINGS } from "./look_up_by_key.ts";
 import { SHARED_ROUNDS } from "./mirror_in_place.ts";
@@ -27,40 +27,45 @@ const CHUNK_PAGES = 100;
  */
 export async function markRepeated(
   client: pg.ClientBase,
-  tx: Pick<SpooledTransaction, "slotName" | "xid" | "aborted">,
+  tx: Omit<SpooledTransaction, "lsn">,
 ): Promise<void> {
   await client.query(
-    `update identity.stream_spool set repeated = true
-     where slot_name = $1 and xid = $2 and sub_xid <> all($3::bigint[]) and legacy_id in (
+    `update identity.stream_spool s set repeated = true
+     where ${OF_TRANSACTION} and s.legacy_id in (
        select id from (
-         select legacy_id as id from identity.stream_spool
-         where slot_name = $1 and xid = $2 and sub_xid <> all($3::bigint[])
-           and legacy_id is not null
+         select s.legacy_id as id from identity.stream_spool s
+         where ${OF_TRANSACTION} and s.legacy_id is not null
          union all
-         select previous_legacy_id from identity.stream_spool
-         where slot_name = $1 and xid = $2 and sub_xid <> all($3::bigint[])
-           and previous_legacy_id is not null
+         select s.previous_legacy_id from identity.stream_spool s
+         where ${OF_TRANSACTION} and s.previous_legacy_id is not null
        ) ids
        group by id having count(*) > 1
      )`,
-    [tx.slotName, tx.xid, tx.aborted],
+    [tx.slotName, tx.session, tx.xid, tx.aborted],
   );
 }
 
 /**
- * The changes of one share: those of `$2` on spool pages [`$3`, `$4`), of round `$5`, of partition
- * `$6` of `$7`, not of a rolled-back subtransaction (`$9`), that the mirror tries. (`s`: the
- * spool.)
+ * The spool's rows (`s`) of session `$2` of slot `$1`, of transaction `$3`, not of one of its
+ * rolled-back subtransactions (`$4`; `= any` of a constant is a hash lookup, `<> all` is not before
+ * PostgreSQL 15).
  */
-const IN_SHARE = `s.ctid >= $3::tid and s.ctid < $4::tid and s.slot_name = $1 and s.xid = $2
-  and s.seq % ${SHARED_ROUNDS} = $5 and abs(hashtext(s.legacy_id) % $7) = $6
-  and s.sub_xid <> all($9::bigint[]) and ${mirrorTriesSql("s")}`;
+export const OF_TRANSACTION = `s.slot_name = $1 and s.session_id = $2::uuid and s.xid = $3
+  and not (s.sub_xid = any($4::bigint[]))`;
 
 /**
- * Whether account `a` takes the spooled change `s` in place at the commit LSN `$8`: active, not
+ * The changes of one share: those of the transaction ({@linkcode OF_TRANSACTION}) on spool pages
+ * [`$5`, `$6`), of round `$7`, of partition `$8` of `$9`, that the mirror tries. (`s`: the spool.)
+ */
+const IN_SHARE = `s.ctid >= $5::tid and s.ctid < $6::tid and ${OF_TRANSACTION}
+  and s.seq % ${SHARED_ROUNDS} = $7 and abs(hashtext(s.legacy_id) % $9) = $8
+  and ${mirrorTriesSql("s")}`;
+
+/**
+ * Whether account `a` takes the spooled change `s` in place at the commit LSN `$10`: active, not
  * past it, still under the legacy username the change carries.
  */
-const PASSES = `a.status = 'active' and (a.source_lsn is null or a.source_lsn <= $8::pg_lsn)
+const PASSES = `a.status = 'active' and (a.source_lsn is null or a.source_lsn <= $10::pg_lsn)
   and (not s.username_sent or a.legacy_username is not distinct from s.legacy_username)`;
 
 /**
@@ -74,7 +79,7 @@ const WRITE = `with written as (
     set display_name = case when s.display_name_sent then s.display_name else a.display_name end,
         legacy_created_at = case when s.created_at_sent then s.created_at::timestamptz
                                  else a.legacy_created_at end,
-        source_lsn = $8::pg_lsn, updated_at = now()
+        source_lsn = $10::pg_lsn, updated_at = now()
     from identity.stream_spool s
     where ${IN_SHARE} and a.legacy_id = s.legacy_id and ${PASSES}
       and ((s.display_name_sent and a.display_name is distinct from s.display_name)
@@ -96,6 +101,8 @@ const LEFT = `select s.seq from identity.stream_spool s
 /** The spooled transaction {@linkcode mirrorSpooled} mirrors. */
 export interface SpooledTransaction {
   slotName: string;
+  /** The spool's session (`ChangeSpool.session`). */
+  session: string;
   xid: number;
   /** Its rolled-back subtransactions. */
   aborted: readonly number[];
@@ -103,25 +110,35 @@ export interface SpooledTransaction {
   lsn: string;
 }
 
+/** What {@linkcode mirrorSpooled} did. */
+export interface SpooledMirror {
+  /**
+   * The `seq` of the tried changes left to the plan; null: leave them all to it (a value the
+   * database refused rolled a share back, or more than `MAX_LEFT` were left).
+   */
+  left: number[] | null;
+  /** The changes the shares held, all together: each tried change once. */
+  tried: number;
+}
+
 /**
  * Mirrors in place the spooled changes of `tx` the mirror tries, on `partitions` (outside any
  * transaction), in rounds: each share commits asynchronously, before the caller's transaction,
- * which applies the rest and commits synchronously (its flush flushes theirs). Returns the `seq`
- * of the tried changes left to the plan, or null when a value the database refuses rolled a share
- * back: then every change is left to the plan, which isolates it. (Run {@linkcode markRepeated}
- * first.)
+ * which applies the rest and commits synchronously (its flush flushes theirs). A change refused or
+ * left goes to the plan, which isolates what fails. (Run {@linkcode markRepeated} first.)
  */
 export async function mirrorSpooled(
   partitions: readonly pg.ClientBase[],
   tx: SpooledTransaction,
-): Promise<number[] | null> {
-  const left: number[] = [];
-  let refused = false;
+): Promise<SpooledMirror> {
+  let left: number[] | null = [];
+  let tried = 0;
   // The spool's pages as they are now: the transaction's rows are all written.
   const { rows } = await partitions[0]!.query<{ pages: string }>(
     "select pg_relation_size('identity.stream_spool') / current_setting('block_size')::int as pages",
   );
   const pages = Number(rows[0]!.pages);
+  const aborted = arrayLiteral(tx.aborted.map(String));
   for (let from = 0; from < pages; from += CHUNK_PAGES) {
     for (let round = 0; round < SHARED_ROUNDS; round++) {
       // Every share ends before the next round starts, a failed one too.
@@ -129,36 +146,41 @@ export async function mirrorSpooled(
         partitions.map((client, partition) =>
           share(client, [
             tx.slotName,
+            tx.session,
             tx.xid,
+            aborted,
             `(${from},0)`,
             `(${from + CHUNK_PAGES},0)`,
             round,
             partition,
             partitions.length,
             tx.lsn,
-            arrayLiteral(tx.aborted.map(String)),
-          ])
+          ], left !== null)
         ),
       );
       for (const result of settled) {
         if (result.status === "rejected") throw result.reason;
-        if (result.value === null) refused = true;
-        else left.push(...result.value);
+        tried += result.value.tried;
+        if (result.value.left === null || left === null) left = null;
+        else left.push(...result.value.left);
+        if (left !== null && left.length > MAX_LEFT) left = null;
       }
     }
   }
-  return refused ? null : left;
+  return { left, tried };
 }
 
 /**
  * A share in a transaction of its own, committed asynchronously, in the simple protocol (no portal
  * left open, see `beginApplying`): one round trip for its writes, one more to find what it left
- * when it did not write every change, one to commit. Null when a value is refused.
+ * (when `findLeft` and it did not write every change), one to commit. `left` null when a value is
+ * refused (nothing written) or not looked for.
  */
 async function share(
   client: pg.ClientBase,
   values: (string | number)[],
-): Promise<number[] | null> {
+  findLeft: boolean,
+): Promise<{ left: number[] | null; tried: number }> {
   try {
     const results = await client.query(
       `begin; set local synchronous_commit = off; select ${BY_KEY_SETTINGS}; ${
@@ -166,14 +188,24 @@ async function share(
       }`,
     ) as unknown as pg.QueryResult<{ written: number; tried: number }>[];
     const { written, tried } = results[3]!.rows[0]!;
-    const { rows } = written === tried
-      ? { rows: [] }
-      : await client.query<{ seq: string }>(inlineParameters(LEFT, values));
+    let left: number[] | null = [];
+    if (written !== tried) {
+      left = findLeft
+        ? (await client.query<{ seq: string }>(inlineParameters(LEFT, values))).rows
+          .map((row) => Number(row.seq))
+        : null;
+    }
     await client.query("commit");
-    return rows.map((row) => Number(row.seq));
+    return { left, tried };
   } catch (error) {
     await client.query("rollback").catch(() => {});
-    if (isDataError(error)) return null;
-    throw error;
+    if (!isDataError(error)) throw error;
+    // Rolled back: how many it held is counted still, none of them applied.
+    const { rows } = await client.query<{ tried: number }>(
+      `select count(*)::int as tried from identity.stream_spool s where ${
+        inlineParameters(IN_SHARE, values)
+      }`,
+    );
+    return { left: null, tried: rows[0]!.tried };
   }
 }

@@ -141,8 +141,9 @@ export class RawTextPgoutputPlugin {
       case 0x41: // A: xid, subtransaction xid (protocol 4 adds more, not asked for)
         return { tag: "stream-abort", xid: buffer.readUInt32BE(1), subXid: buffer.readUInt32BE(5) };
     }
-    const skip = this.#inStream ? 4 : 0;
-    const tag = buffer[0];
+    const tag = buffer[0]!;
+    // In a stream block, every message but Origin carries its (sub)transaction's ID.
+    const skip = this.#inStream && tag !== 0x4f ? 4 : 0;
     // Insert, Update, Delete: the common case, read here.
     const message = tag === 0x49 || tag === 0x55 || tag === 0x44
       ? readChange(buffer, 0, skip, this.#relations)

@@ -40,6 +40,19 @@ Deno.test("RawTextPgoutputPlugin decodes protocol 2's stream messages", () => {
   assert.equal((relation as { streamXid?: number }).streamXid, 901);
   assert.equal((relation as { name?: string }).name, "t");
 
+  // Origin, right after a stream start, carries no xid.
+  const origin = Buffer.concat([
+    Buffer.from("O"),
+    Buffer.alloc(7),
+    Buffer.from([1]),
+    Buffer.from("ab\0"),
+  ]);
+  assert.deepEqual(decoder.parse(origin), {
+    tag: "origin",
+    originLsn: "00000000/00000001",
+    originName: "ab",
+  });
+
   assert.deepEqual(decoder.parse(Buffer.from("E")), { tag: "stream-stop" });
   // Outside a block a message has no xid.
   assert.equal(decoder.parse(relationMessage(Buffer.alloc(0))).tag, "relation");

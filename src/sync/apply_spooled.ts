@@ -11,8 +11,8 @@
 import { applyChanges, type ApplyOptions, type ApplyStats } from "../apply/apply_changes.ts";
 import { emptyStats } from "../apply/apply_options.ts";
 import { beginApplying } from "../apply/apply_lock.ts";
-import { type ChangeSpool, readSpooled } from "../apply/change_spool.ts";
-import { markRepeated, mirrorSpooled } from "../apply/mirror_spooled.ts";
+import { type ChangeSpool, mirrorTriesSql, readSpooled } from "../apply/change_spool.ts";
+import { markRepeated, mirrorSpooled, OF_TRANSACTION } from "../apply/mirror_spooled.ts";
 import type pg from "../db/pg.ts";
 import type { CommittedTransaction } from "../replication/legacy_change.ts";
 import { holdCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
@@ -61,23 +61,33 @@ export async function applySpooled(
   // rest goes through the plan, as that session would have gone on.
   const skip = checkpoint.partialLsn === tx.finalLsn ? checkpoint.partialChanges : 0;
   const stats = emptyStats();
-  const spooled = { slotName, xid: tx.xid, aborted: spool.aborted(tx.xid), lsn: tx.finalLsn };
+  const spooled = {
+    slotName,
+    session: spool.session,
+    xid: tx.xid,
+    aborted: spool.aborted(tx.xid),
+    lsn: tx.finalLsn,
+  };
   let changes = 0;
   await beginApplying(identity);
   try {
     let left: number[] | null = null;
+    let mirrored: { tried: number } | undefined;
     if (skip === 0 && partitions.length > 0) {
       // The shares commit before this transaction: a daemon that lost the slot stops here first.
       await holdCheckpoint(identity, slotName, checkpoint);
       await markRepeated(spoolClient, spooled);
-      left = await mirrorSpooled(partitions, spooled);
+      ({ left, ...mirrored } = await mirrorSpooled(partitions, spooled));
     }
-    const { rows } = await spoolClient.query<{ n: string }>(
-      `select count(*) as n from identity.stream_spool
-       where slot_name = $1 and xid = $2 and sub_xid <> all($3::bigint[])`,
-      [slotName, tx.xid, spooled.aborted],
+    const { rows } = await spoolClient.query<{ changes: number; tried: number }>(
+      `select count(*)::int as changes, count(*) filter (where ${mirrorTriesSql("s")})::int as tried
+       from identity.stream_spool s where ${OF_TRANSACTION}`,
+      [slotName, spool.session, tx.xid, spooled.aborted],
     );
-    changes = Number(rows[0]!.n);
+    changes = rows[0]!.changes;
+    // Every change the mirror tries lies on the pages its shares went over, each in one share: if
+    // not (the spool's rows moved meanwhile), the plan takes them all.
+    if (mirrored && mirrored.tried !== rows[0]!.tried) left = null;
     let planned = 0;
     for await (
       const chunk of readSpooled(spoolClient, { ...spooled, skip, left, chunk: options.chunk })

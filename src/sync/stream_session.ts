@@ -31,7 +31,7 @@ import {
 import { ApplyPartitions } from "./apply_partitions.ts";
 import { applySpooled } from "./apply_spooled.ts";
 import { ChangeSpool } from "../apply/change_spool.ts";
-import { claimSlot } from "./claim_slot.ts";
+import { claimSlot, markStreaming } from "./claim_slot.ts";
 
 /** What a session needs. */
 export interface StreamSessionOptions {
@@ -134,8 +134,6 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       const { rows: [{ pid }] } = await spoolClient.query("select pg_backend_pid() as pid");
       spoolPids.push(pid);
       spool = new ChangeSpool(spoolClient, slotName);
-      // What an earlier session spooled comes again, whole, from the slot.
-      await spool.clear();
     }
     const stream = new LegacyStream({
       url: options.legacyUrl,
@@ -438,6 +436,12 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
             );
           }
           await partitions!.mark(slotName);
+          if (spoolClient) {
+            // Ended, like the partitions, by the daemon that takes the slot over.
+            await markStreaming(spoolClient, slotName);
+            // What the slot's earlier sessions spooled and did not apply, it streams again.
+            await spool!.purgeOthers();
+          }
           await identity.query(
             `update identity.sync_state set phase = 'streaming', updated_at = now()
              where slot_name = $1 and phase <> 'streaming'`,
@@ -533,6 +537,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     if (failure) throw failure.error;
   } finally {
     clearInterval(heartbeatTimer);
+    clearInterval(flushTimer);
     // A legacy server that stopped answering does not hold the end up for long.
     let grace: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -540,7 +545,6 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       new Promise((resolve) => grace = setTimeout(resolve, HEARTBEAT_GRACE_MS)),
     ]);
     clearTimeout(grace);
-    clearInterval(flushTimer);
     await Promise.all([
       identity.end().catch(() => {}),
       heartbeat.end().catch(() => {}),
