@@ -11,6 +11,7 @@ import {
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor, waitForPhase } from "./support/wait_for.ts";
 import { waitForMirror } from "./support/mirror_state.ts";
+import { killAfterPartialCheckpoint } from "./support/partial_checkpoint.ts";
 
 /** The daemon's stream starts streaming a transaction in progress past 64 kB of changes. */
 const SYNC_ENV = {
@@ -197,17 +198,9 @@ Deno.test("a transaction applied in part unstreamed goes on where its checkpoint
     await client.query("update users set display_name = 'second pass' where id < 100000");
     await client.query("commit");
   });
-  await waitFor(
-    "a part of the transaction applied",
-    async () =>
-      (await sql(db, "select partial_changes from identity.sync_state")).rows[0]
-        ?.partial_changes > 0,
-  );
-  first.kill("SIGKILL");
-  await first.status;
-  const partial = (await sql(db, "select partial_changes from identity.sync_state")).rows[0];
-  assert.ok(partial.partial_changes > 0, "the kill landed after a partial checkpoint");
-  assert.ok(partial.partial_changes < 3_000, "the kill landed among the inserts");
+  const partial = await killAfterPartialCheckpoint(db, first);
+  assert.ok(partial > 0, "the kill landed after a partial checkpoint");
+  assert.ok(partial < 3_000, "the kill landed among the inserts");
 
   // Now it streams, and is applied from where the partial checkpoint says.
   const second = spawnSync(db, env);

@@ -234,10 +234,15 @@ Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits
   await using db = await createTestDatabase();
   await seedLegacyUsers(db, rows, { seed: 22 });
   // No batch is cut by time: the small transaction before the big one is applied in the big
-  // one's first batch, and nothing is idle from then on, so the acknowledgement is exact.
-  const first = spawnSync(db, { ...SYNC_ENV, SYNC_BATCH_MS: "60000", LOG_LEVEL: "info" }, {
-    stderr: "piped",
-  });
+  // one's first batch, and nothing is idle from then on, so the acknowledgement is exact. The big
+  // one comes whole and is split (streamed in progress, it would be applied at its commit in one
+  // target transaction: tests/stream_in_progress_test.ts).
+  const first = spawnSync(db, {
+    ...SYNC_ENV,
+    SYNC_BATCH_MS: "60000",
+    LOG_LEVEL: "info",
+    SYNC_STREAM_IN_PROGRESS: "false",
+  }, { stderr: "piped" });
   const log = logOf(first);
   let stoppedAfter: number;
   let atSignal: Awaited<ReturnType<typeof checkpointOf>>;
@@ -311,7 +316,7 @@ Deno.test("SIGTERM with a legacy transaction bigger than a batch in flight exits
   assert.equal(slot.confirmed, stopped.applied);
   assert.equal(slot.active, false);
 
-  const second = spawnSync(db, SYNC_ENV);
+  const second = spawnSync(db, { ...SYNC_ENV, SYNC_STREAM_IN_PROGRESS: "false" });
   try {
     await waitForMirror(db, { timeoutMs: 120_000 });
     await waitFor("the checkpoint past the big transaction", async () => {

@@ -12,6 +12,7 @@ import {
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
 import { waitForMirror } from "./support/mirror_state.ts";
+import { killAfterPartialCheckpoint } from "./support/partial_checkpoint.ts";
 
 const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_SIZE: "2000" };
 
@@ -269,15 +270,7 @@ Deno.test("a legacy transaction bigger than a batch is split, and a crash in the
     await client.query("update users set display_name = 'second pass'");
     await client.query("commit");
   });
-  await waitFor(
-    "a part of the transaction applied",
-    async () =>
-      (await sql(db, "select partial_changes from identity.sync_state")).rows[0]
-        ?.partial_changes > 0,
-  );
-  first.kill("SIGKILL");
-  await first.status;
-  const partial = (await sql(db, "select partial_changes from identity.sync_state")).rows[0];
+  const partial = await killAfterPartialCheckpoint(db, first);
 
   const second = start();
   try {
@@ -291,7 +284,7 @@ Deno.test("a legacy transaction bigger than a batch is split, and a crash in the
     `select count(*) filter (where display_name = 'second pass')::int as done,
             count(*)::int as all from identity.accounts where status = 'active'`,
   );
-  assert.ok(partial.partial_changes > 0, "the kill landed after a partial checkpoint");
+  assert.ok(partial > 0, "the kill landed after a partial checkpoint");
   assert.equal(rows[0].done, rows[0].all);
   assert.equal(
     (await sql(db, "select partial_lsn from identity.sync_state")).rows[0].partial_lsn,
