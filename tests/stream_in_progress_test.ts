@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import pg from "../src/db/pg.ts";
-import { runSync } from "../src/sync/run_sync.ts";
 import { standbyApplicationName } from "../src/status/standby_daemons.ts";
 import {
   seedLegacyUsers,
   snapshotConfig,
   spawnSync,
+  syncInProcess,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
@@ -23,14 +23,7 @@ const SYNC_ENV = {
 
 /** The daemon in this process, on `db`; abort `stop` and await `daemon` to end it. */
 function startDaemon(db: TestDatabase) {
-  const stop = new AbortController();
-  const daemon = runSync({
-    config: snapshotConfig(db, SYNC_ENV),
-    legacyUrl: db.url,
-    identityUrl: db.url,
-    signal: stop.signal,
-  });
-  return { stop, daemon };
+  return syncInProcess(db, SYNC_ENV);
 }
 
 async function sql(db: TestDatabase, text: string, values: unknown[] = []) {

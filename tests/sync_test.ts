@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { changeLegacyUsers } from "../src/demo/legacy_users.ts";
 import { compareLsn } from "../src/db/lsn.ts";
-import { runSync } from "../src/sync/run_sync.ts";
 import {
   runCli,
   seedLegacyUsers,
-  snapshotConfig,
   spawnSync,
+  syncInProcess,
   verifyDatabase,
 } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
@@ -18,14 +17,7 @@ const SYNC_ENV = { HEARTBEAT_SECONDS: "1", SYNC_BATCH_MS: "50", SNAPSHOT_RANGE_S
 
 /** The daemon in this process, on `db`; abort `stop` and await `daemon` to end it. */
 function startDaemon(db: TestDatabase) {
-  const stop = new AbortController();
-  const daemon = runSync({
-    config: snapshotConfig(db, SYNC_ENV),
-    legacyUrl: db.url,
-    identityUrl: db.url,
-    signal: stop.signal,
-  });
-  return { stop, daemon };
+  return syncInProcess(db, SYNC_ENV);
 }
 
 /** `deno task sync` on `db` as a process of its own. */

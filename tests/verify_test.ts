@@ -5,8 +5,7 @@ import { generatePublicId, seededRandom, usernameSkeleton } from "../src/policy/
 import type { BreachKind } from "../src/verify/breaches.ts";
 import { VerifyError } from "../src/verify/verify_error.ts";
 import { verifyInvariants, type VerifyOptions } from "../src/verify/verify_invariants.ts";
-import { runSync } from "../src/sync/run_sync.ts";
-import { seedLegacyUsers, snapshotConfig } from "./support/snapshot_fixture.ts";
+import { seedLegacyUsers, snapshotConfig, syncInProcess } from "./support/snapshot_fixture.ts";
 import { createTestDatabase, type TestDatabase, withClient } from "./support/test_database.ts";
 import { waitFor } from "./support/wait_for.ts";
 
@@ -505,13 +504,7 @@ async function statuses(db: TestDatabase, legacyIds: string[]): Promise<string[]
  */
 async function streamedRun(db: TestDatabase) {
   await seedLegacyUsers(db, 120);
-  const stop = new AbortController();
-  const daemon = runSync({
-    config: snapshotConfig(db, STREAM_ENV),
-    legacyUrl: db.url,
-    identityUrl: db.url,
-    signal: stop.signal,
-  });
+  const { stop, daemon } = syncInProcess(db, STREAM_ENV);
   try {
     await waitFor(
       "the stream",

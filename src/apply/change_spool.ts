@@ -85,9 +85,10 @@ export class ChangeSpool {
     );
   }
 
-  /** The rolled-back subtransactions of `xid`, whose spooled changes do not count. */
-  aborted(xid: number): number[] {
-    return [...this.#aborted.get(xid) ?? []];
+  /** The spooled transaction `xid`, committed at `lsn`, as the statements that read it take it. */
+  transaction(xid: number, lsn: string): SpooledTransaction {
+    const aborted = [...this.#aborted.get(xid) ?? []];
+    return { slotName: this.#slotName, session: this.session, xid, aborted, lsn };
   }
 
   /** Deletes the changes of `xid`, applied. */
@@ -167,16 +168,49 @@ function changeOf(row: SpooledRow, lsn: string): LegacyChange {
   return change;
 }
 
-/** Which spooled changes of a transaction {@linkcode readSpooled} reads. */
-export interface SpooledSelection {
+/** A committed spooled transaction: whose rows, which of them count, and its commit LSN. */
+export interface SpooledTransaction {
   slotName: string;
   /** The spool's session (`ChangeSpool.session`). */
   session: string;
   xid: number;
-  /** Its rolled-back subtransactions. */
+  /** Its rolled-back subtransactions, whose changes do not count. */
   aborted: readonly number[];
-  /** The transaction's commit LSN: every change's `lsn`. */
+  /** Its commit LSN: every change's `lsn`. */
   lsn: string;
+}
+
+/**
+ * The spool's rows (`s`) of {@linkcode ofTransaction}'s values: session `$2` of slot `$1`,
+ * transaction `$3`, not of one of its rolled-back subtransactions (`$4`; `= any` of a constant is
+ * a hash lookup, `<> all` is not before PostgreSQL 15).
+ */
+export const OF_TRANSACTION = `s.slot_name = $1 and s.session_id = $2::uuid and s.xid = $3
+  and not (s.sub_xid = any($4::bigint[]))`;
+
+/** The values of {@linkcode OF_TRANSACTION}'s `$1` to `$4` for `tx` (the aborted as given). */
+export function ofTransaction<A>(
+  tx: SpooledTransaction,
+  aborted: A,
+): [string, string, number, A] {
+  return [tx.slotName, tx.session, tx.xid, aborted];
+}
+
+/** How many changes of `tx` count, and how many of those the in-place mirror tries. */
+export async function countSpooled(
+  client: pg.ClientBase,
+  tx: SpooledTransaction,
+): Promise<{ changes: number; tried: number }> {
+  const { rows } = await client.query<{ changes: number; tried: number }>(
+    `select count(*)::int as changes, count(*) filter (where ${mirrorTriesSql("s")})::int as tried
+     from identity.stream_spool s where ${OF_TRANSACTION}`,
+    ofTransaction(tx, tx.aborted),
+  );
+  return rows[0]!;
+}
+
+/** Which spooled changes of a transaction {@linkcode readSpooled} reads. */
+export interface SpooledSelection extends SpooledTransaction {
   /** Changes to pass over first, in order: those an earlier session applied. */
   skip: number;
   /**
@@ -197,7 +231,7 @@ export async function* readSpooled(
   client: pg.ClientBase,
   selection: SpooledSelection,
 ): AsyncGenerator<LegacyChange[]> {
-  const { slotName, session, xid, aborted, lsn, skip, chunk } = selection;
+  const { lsn, skip, chunk } = selection;
   const left = selection.left && selection.left.length <= MAX_LEFT ? selection.left : null;
   await client.query("begin isolation level repeatable read read only");
   let ended = false;
@@ -206,14 +240,13 @@ export async function* readSpooled(
       `declare spooled no scroll cursor for
        select kind, legacy_id, previous_legacy_id, legacy_int, username, username_sent,
               created_at, created_at_sent, display_name, display_name_sent, display_name_reasons
-       from identity.stream_spool
-       where slot_name = $1 and session_id = $6 and xid = $2
-         and not (sub_xid = any($5::bigint[]))
-         and ($3::bigint[] is null or seq in (select unnest($3::bigint[]))
-              or not ${mirrorTriesSql()})
+       from identity.stream_spool s
+       where ${OF_TRANSACTION}
+         and ($5::bigint[] is null or seq in (select unnest($5::bigint[]))
+              or not ${mirrorTriesSql("s")})
        order by seq
-       offset $4`,
-      [slotName, xid, left, skip, aborted, session],
+       offset $6`,
+      [...ofTransaction(selection, selection.aborted), left, skip],
     );
     while (true) {
       const { rows } = await client.query<SpooledRow>(`fetch ${chunk} from spooled`);

@@ -8,7 +8,13 @@
  * is looked for only when it wrote fewer than the share holds.
  */
 import type pg from "../db/pg.ts";
-import { MAX_LEFT, mirrorTriesSql } from "./change_spool.ts";
+import {
+  MAX_LEFT,
+  mirrorTriesSql,
+  OF_TRANSACTION,
+  ofTransaction,
+  type SpooledTransaction,
+} from "./change_spool.ts";
 import { isDataError } from "./isolate_poison.ts";
 import { BY_KEY_SETTINGS } from "./look_up_by_key.ts";
 import { SHARED_ROUNDS } from "./mirror_in_place.ts";
@@ -27,7 +33,7 @@ const CHUNK_PAGES = 100;
  */
 export async function markRepeated(
   client: pg.ClientBase,
-  tx: Omit<SpooledTransaction, "lsn">,
+  tx: SpooledTransaction,
 ): Promise<void> {
   await client.query(
     `update identity.stream_spool s set repeated = true
@@ -41,17 +47,9 @@ export async function markRepeated(
        ) ids
        group by id having count(*) > 1
      )`,
-    [tx.slotName, tx.session, tx.xid, tx.aborted],
+    ofTransaction(tx, tx.aborted),
   );
 }
-
-/**
- * The spool's rows (`s`) of session `$2` of slot `$1`, of transaction `$3`, not of one of its
- * rolled-back subtransactions (`$4`; `= any` of a constant is a hash lookup, `<> all` is not before
- * PostgreSQL 15).
- */
-export const OF_TRANSACTION = `s.slot_name = $1 and s.session_id = $2::uuid and s.xid = $3
-  and not (s.sub_xid = any($4::bigint[]))`;
 
 /**
  * The changes of one share: those of the transaction ({@linkcode OF_TRANSACTION}) on spool pages
@@ -98,18 +96,6 @@ const LEFT = `select s.seq from identity.stream_spool s
   left join identity.accounts a on a.legacy_id = s.legacy_id
   where ${IN_SHARE} and not coalesce(${PASSES}, false)`;
 
-/** The spooled transaction {@linkcode mirrorSpooled} mirrors. */
-export interface SpooledTransaction {
-  slotName: string;
-  /** The spool's session (`ChangeSpool.session`). */
-  session: string;
-  xid: number;
-  /** Its rolled-back subtransactions. */
-  aborted: readonly number[];
-  /** Its commit LSN. */
-  lsn: string;
-}
-
 /** What {@linkcode mirrorSpooled} did. */
 export interface SpooledMirror {
   /**
@@ -138,17 +124,14 @@ export async function mirrorSpooled(
     "select pg_relation_size('identity.stream_spool') / current_setting('block_size')::int as pages",
   );
   const pages = Number(rows[0]!.pages);
-  const aborted = arrayLiteral(tx.aborted.map(String));
+  const transaction = ofTransaction(tx, arrayLiteral(tx.aborted.map(String)));
   for (let from = 0; from < pages; from += CHUNK_PAGES) {
     for (let round = 0; round < SHARED_ROUNDS; round++) {
       // Every share ends before the next round starts, a failed one too.
       const settled = await Promise.allSettled(
         partitions.map((client, partition) =>
           share(client, [
-            tx.slotName,
-            tx.session,
-            tx.xid,
-            aborted,
+            ...transaction,
             `(${from},0)`,
             `(${from + CHUNK_PAGES},0)`,
             round,

@@ -41,7 +41,7 @@ export type StreamEvent =
   | { type: "spool-commit"; tx: CommittedTransaction };
 
 /** The `lsn` of a streamed change until its transaction commits. */
-export const UNKNOWN_LSN = "0/0";
+const UNKNOWN_LSN = "0/0";
 
 /** What the decoder needs to know of the legacy table. */
 export interface DecoderOptions {

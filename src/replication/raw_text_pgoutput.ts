@@ -146,7 +146,7 @@ export class RawTextPgoutputPlugin {
     const skip = this.#inStream && tag !== 0x4f ? 4 : 0;
     // Insert, Update, Delete: the common case, read here.
     const message = tag === 0x49 || tag === 0x55 || tag === 0x44
-      ? readChange(buffer, 0, skip, this.#relations)
+      ? readChange(buffer, skip, this.#relations)
       : this.#parseOther(
         skip === 0 ? buffer : Buffer.concat([buffer.subarray(0, 1), buffer.subarray(5)]),
       );

@@ -18,18 +18,17 @@ export type ChangeMessage =
   | Pgoutput.MessageDelete;
 
 /**
- * Reads the Insert ('I'), Update ('U') or Delete ('D') message at `start` of `buffer` (its tag
- * there, its relation's ID right after: `start + 1` past a stream's transaction ID is the caller's
- * business, see `skip`). `relations`: the Relation messages seen, by relation ID.
+ * Reads the Insert ('I'), Update ('U') or Delete ('D') message `buffer` (its tag first, then
+ * `skip` bytes: a stream block's transaction ID, 4, or none). `relations`: the Relation messages
+ * seen, by relation ID.
  */
 export function readChange(
   buffer: Buffer,
-  start: number,
   skip: number,
   relations: ReadonlyMap<number, Pgoutput.MessageRelation>,
 ): ChangeMessage {
-  const tag = buffer[start]!;
-  const reader = new Reader(buffer, start + 1 + skip);
+  const tag = buffer[0]!;
+  const reader = new Reader(buffer, 1 + skip);
   const relationOid = reader.int32();
   const relation = relations.get(relationOid);
   if (!relation) throw new Error(`missing relation ${relationOid}`);

@@ -11,8 +11,8 @@
 import { applyChanges, type ApplyOptions, type ApplyStats } from "../apply/apply_changes.ts";
 import { emptyStats } from "../apply/apply_options.ts";
 import { beginApplying } from "../apply/apply_lock.ts";
-import { type ChangeSpool, mirrorTriesSql, readSpooled } from "../apply/change_spool.ts";
-import { markRepeated, mirrorSpooled, OF_TRANSACTION } from "../apply/mirror_spooled.ts";
+import { type ChangeSpool, countSpooled, readSpooled } from "../apply/change_spool.ts";
+import { markRepeated, mirrorSpooled } from "../apply/mirror_spooled.ts";
 import type pg from "../db/pg.ts";
 import type { CommittedTransaction } from "../replication/legacy_change.ts";
 import { holdCheckpoint, storeCheckpoint, type SyncCheckpoint } from "./checkpoint.ts";
@@ -61,13 +61,7 @@ export async function applySpooled(
   // rest goes through the plan, as that session would have gone on.
   const skip = checkpoint.partialLsn === tx.finalLsn ? checkpoint.partialChanges : 0;
   const stats = emptyStats();
-  const spooled = {
-    slotName,
-    session: spool.session,
-    xid: tx.xid,
-    aborted: spool.aborted(tx.xid),
-    lsn: tx.finalLsn,
-  };
+  const spooled = spool.transaction(tx.xid, tx.finalLsn);
   let changes = 0;
   await beginApplying(identity);
   try {
@@ -82,15 +76,11 @@ export async function applySpooled(
       await markRepeated(spoolClient, spooled);
       ({ left, ...mirrored } = await mirrorSpooled(partitions, spooled));
     }
-    const { rows } = await spoolClient.query<{ changes: number; tried: number }>(
-      `select count(*)::int as changes, count(*) filter (where ${mirrorTriesSql("s")})::int as tried
-       from identity.stream_spool s where ${OF_TRANSACTION}`,
-      [slotName, spool.session, tx.xid, spooled.aborted],
-    );
-    changes = rows[0]!.changes;
+    const counted = await countSpooled(spoolClient, spooled);
+    changes = counted.changes;
     // Every change the mirror tries lies on the pages its shares went over, each in one share: if
     // not (the spool's rows moved meanwhile), the plan takes them all.
-    if (mirrored && mirrored.tried !== rows[0]!.tried) left = null;
+    if (mirrored && mirrored.tried !== counted.tried) left = null;
     let planned = 0;
     for await (
       const chunk of readSpooled(spoolClient, { ...spooled, skip, left, chunk: options.chunk })

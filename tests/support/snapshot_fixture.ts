@@ -1,6 +1,7 @@
 /** Shared set-up of the snapshot tests: a legacy table, a config, the CLI. */
 import { type Config, parseConfig } from "../../src/config.ts";
 import { createLegacyUsersTable, insertLegacyUsers } from "../../src/demo/legacy_users.ts";
+import { runSync } from "../../src/sync/run_sync.ts";
 import { verifyInvariants, type VerifyResult } from "../../src/verify/verify_invariants.ts";
 import type { TestDatabase } from "./test_database.ts";
 import { withClient } from "./test_database.ts";
@@ -27,6 +28,21 @@ export function snapshotEnv(
 /** The configuration of {@linkcode snapshotEnv}. */
 export function snapshotConfig(db: TestDatabase, env: Record<string, string> = {}): Config {
   return parseConfig({ env: snapshotEnv(db, env) });
+}
+
+/** `deno task sync` on `db` in this process, with `env`; abort `stop` and await `daemon` to end it. */
+export function syncInProcess(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): { stop: AbortController; daemon: Promise<void> } {
+  const stop = new AbortController();
+  const daemon = runSync({
+    config: snapshotConfig(db, env),
+    legacyUrl: db.url,
+    identityUrl: db.url,
+    signal: stop.signal,
+  });
+  return { stop, daemon };
 }
 
 /** Creates `public.users` in `db` with `rows` generated messy users. */
