@@ -6,10 +6,19 @@
  * - raw decode: the raw slot (created before the changes) streamed and decoded, nothing applied;
  * - native: the disabled subscription (its slot created before the changes) enabled;
  * - daemon: `deno task sync` spawned (stopped before the changes, its slot behind them).
+ *
+ * Each side's slot is left past the marker before the side stops (untimed; see `slot_past.ts`).
  */
 import { type Daemon, startDaemon } from "./daemon_process.ts";
 import { type Marker, waitForMarker } from "./marker.ts";
-import { disableSubscription, enableSubscription, verifyNativeCopy } from "./native_peer.ts";
+import {
+  disableSubscription,
+  enableSubscription,
+  NATIVE_SUBSCRIPTION,
+  verifyNativeCopy,
+} from "./native_peer.ts";
+import { PROJECT_SLOT } from "./project_task.ts";
+import { leaveSlotPast } from "./slot_past.ts";
 import { processCpu } from "./process_cpu.ts";
 import { rawDecode } from "./raw_decode.ts";
 import type { SideRun } from "./side_summary.ts";
@@ -38,6 +47,7 @@ export async function applyAfterTheFact(
     await enableSubscription(fixture.native);
     await waitForMarker(fixture.native, "native", marker);
   });
+  await leaveSlotPast(fixture.legacy, NATIVE_SUBSCRIPTION, marker);
   await disableSubscription(fixture.native);
   await verifyNativeCopy(fixture.legacy, fixture.native);
 
@@ -49,6 +59,7 @@ export async function applyAfterTheFact(
       return { cpu: daemon.cpuSeconds(), peakRssMb: daemon.peakRssMb() };
     });
     await warnUnlessMirrored(fixture);
+    await leaveSlotPast(fixture.legacy, PROJECT_SLOT, marker);
     return {
       raw: { ...raw, changes, processCpu: rawCpu },
       native: { ...native, changes, processCpu: null },
