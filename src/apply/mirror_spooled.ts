@@ -70,23 +70,28 @@ const PASSES = `a.status = 'active' and (a.source_lsn is null or a.source_lsn <=
  * One share's writes: each change joined to its account once and written only when it passes and
  * a mapped value differs (most legacy updates touch columns the service does not map: those write
  * nothing). Returns how many it wrote and how many the share holds: when those differ, some were
- * unchanged, or did not pass ({@linkcode LEFT} says which).
+ * unchanged, or did not pass ({@linkcode LEFT} says which). The share's changes are read from the
+ * spool once, and counted from what was read (a second scan of the share's pages to count them cost
+ * about 1 µs a change at 1M: 9.3 against 8.2–8.8 s for all shares on one connection).
  */
-const WRITE = `with written as (
+const WRITE = `with s as materialized (
+    select s.legacy_id, s.username_sent, s.legacy_username, s.display_name_sent, s.display_name,
+           s.created_at_sent, s.created_at
+    from identity.stream_spool s where ${IN_SHARE}
+  ), written as (
     update identity.accounts as a
     set display_name = case when s.display_name_sent then s.display_name else a.display_name end,
         legacy_created_at = case when s.created_at_sent then s.created_at::timestamptz
                                  else a.legacy_created_at end,
         source_lsn = $10::pg_lsn, updated_at = now()
-    from identity.stream_spool s
-    where ${IN_SHARE} and a.legacy_id = s.legacy_id and ${PASSES}
+    from s
+    where a.legacy_id = s.legacy_id and ${PASSES}
       and ((s.display_name_sent and a.display_name is distinct from s.display_name)
            or (s.created_at_sent
                and a.legacy_created_at is distinct from s.created_at::timestamptz))
     returning 1
   )
-  select (select count(*) from written)::int as written,
-         (select count(*) from identity.stream_spool s where ${IN_SHARE})::int as tried`;
+  select (select count(*) from written)::int as written, (select count(*) from s)::int as tried`;
 
 /**
  * The `seq` of the share's changes left to the plan: no account, or one that does not pass. (After
