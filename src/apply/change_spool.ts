@@ -79,10 +79,7 @@ export class ChangeSpool {
     await this.flush();
     this.#next.delete(xid);
     this.#aborted.delete(xid);
-    await this.#client.query(
-      "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
-      [this.#slotName, this.session, xid],
-    );
+    await this.#delete(xid);
   }
 
   /** The spooled transaction `xid`, committed at `lsn`, as the statements that read it take it. */
@@ -91,9 +88,30 @@ export class ChangeSpool {
     return { slotName: this.#slotName, session: this.session, xid, aborted, lsn };
   }
 
-  /** Deletes the changes of `xid`, applied. */
-  async drop(xid: number): Promise<void> {
-    await this.discard(xid, xid);
+  /**
+   * Deletes the changes of `xid`, applied, in the background, so the stream goes on meanwhile (at
+   * 1M changes the delete takes about a second): the spool's next write, flush or discard waits
+   * for it, and fails if it failed. Cut short by the session's end, it leaves rows the next
+   * session purges.
+   */
+  drop(xid: number): void {
+    this.#next.delete(xid);
+    this.#aborted.delete(xid);
+    const deleting = this.#writing.then(() => this.#delete(xid));
+    this.#writing = deleting;
+    deleting.catch(() => {});
+  }
+
+  /** Waits for the writes and deletes under way to end, failed or not. */
+  async settled(): Promise<void> {
+    await this.#writing.catch(() => {});
+  }
+
+  async #delete(xid: number): Promise<void> {
+    await this.#client.query(
+      "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
+      [this.#slotName, this.session, xid],
+    );
   }
 
   /** Starts a COPY of what is buffered once the one before has ended (at most one runs). */

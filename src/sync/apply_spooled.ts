@@ -103,7 +103,7 @@ export async function applySpooled(
     await identity.query("rollback").catch(() => {});
     throw error;
   }
-  await spool.drop(tx.xid);
+  spool.drop(tx.xid);
   return { checkpoint: next, stats, changes };
 }
 

@@ -119,6 +119,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   let beating: Promise<unknown> = Promise.resolve();
   let flushTimer: ReturnType<typeof setInterval> | undefined;
   let partitions: ApplyPartitions | undefined;
+  let spool: ChangeSpool | undefined;
   try {
     // Shared among several, a large batch's in-place updates run on connections of their own.
     partitions = await ApplyPartitions.connect(
@@ -127,7 +128,6 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     );
     let checkpoint = await readCheckpoint(identity, slotName);
     const { rows: [{ pid: identityPid }] } = await identity.query("select pg_backend_pid() as pid");
-    let spool: ChangeSpool | undefined;
     const spoolPids: number[] = [];
     if (spoolClient) {
       await spoolClient.connect();
@@ -545,6 +545,8 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       new Promise((resolve) => grace = setTimeout(resolve, HEARTBEAT_GRACE_MS)),
     ]);
     clearTimeout(grace);
+    // An applied transaction's spooled rows are deleted in the background: not cut off.
+    await spool?.settled();
     await Promise.all([
       identity.end().catch(() => {}),
       heartbeat.end().catch(() => {}),
