@@ -644,7 +644,7 @@ Deno.test("a delete whose drawn tombstone name is taken draws again and never fa
   await withClient(db.url, async (client) => {
     await client.query(
       `insert into identity.accounts (public_id, username, username_skeleton, username_source)
-       values ('DDDDDDDDDDDDDDDD', $1, $1, 'generated')`,
+       values ('DDDDDDDDDDDDDDDD', $1::text, $1::text, 'generated')`,
       [taken],
     );
     await client.query(

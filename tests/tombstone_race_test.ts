@@ -69,7 +69,7 @@ Deno.test("a user cannot block a deletion by occupying tombstone names", async (
     await withClient(db.url, async (c) => {
       await c.query(
         `insert into identity.accounts (public_id, username, username_skeleton, username_source)
-         values ('DDDDDDDDDDDDDDDD', $1, $1, 'generated')`,
+         values ('DDDDDDDDDDDDDDDD', $1::text, $1::text, 'generated')`,
         [taken],
       );
       await c.query(

@@ -204,7 +204,7 @@ const BREACH_CASES: BreachCase[] = [
   {
     name: "a username of the wrong shape",
     breakState: async (client) => {
-      await client.query("alter table identity.accounts drop constraint accounts_username_shape");
+      await client.query("alter domain identity.username drop constraint accounts_username_shape");
       await client.query(
         "update identity.accounts set username = 'Native..One' where username = 'native.one'",
       );
@@ -228,7 +228,9 @@ const BREACH_CASES: BreachCase[] = [
   {
     name: "a malformed public ID",
     breakState: async (client) => {
-      await client.query("alter table identity.accounts drop constraint accounts_public_id_shape");
+      await client.query(
+        "alter domain identity.public_id drop constraint accounts_public_id_shape",
+      );
       await insertAccount(client, { legacyId: null, username: "casper", publicId: "AEIOU" });
     },
     expected: { malformed_public_id: 1 },

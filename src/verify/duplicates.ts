@@ -26,7 +26,7 @@ async function duplicateGroups(
   const { rows } = await identity.query<{ groups: number; public_ids: string[] }>(
     `select count(*) over ()::int as groups, public_ids
      from (
-       select (array_agg(public_id order by account_id))[1:$1::int] as public_ids
+       select (array_agg(public_id::text order by account_id))[1:$1::int] as public_ids
        from identity.accounts
        group by ${column}
        having count(*) > 1

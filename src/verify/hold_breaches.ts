@@ -21,7 +21,7 @@ export async function tallyHoldBreaches(identity: pg.Client, tally: BreachTally)
   const doubled = await identity.query<{ groups: number; public_ids: string[] }>(
     `select count(*) over ()::int as groups, public_ids
      from (
-       select (array_agg(a.public_id order by h.account_id))[1:$1::int] as public_ids
+       select (array_agg(a.public_id::text order by h.account_id))[1:$1::int] as public_ids
        from identity.username_holds h join identity.accounts a using (account_id)
        group by h.username
        having count(*) > 1
