@@ -77,9 +77,8 @@ export class ChangeSpool {
       return;
     }
     await this.flush();
-    this.#next.delete(xid);
-    this.#aborted.delete(xid);
-    await this.#delete(xid);
+    this.drop(xid);
+    await this.#writing;
   }
 
   /** The spooled transaction `xid`, committed at `lsn`, as the statements that read it take it. */
@@ -89,15 +88,20 @@ export class ChangeSpool {
   }
 
   /**
-   * Deletes the changes of `xid`, applied, in the background, so the stream goes on meanwhile (at
-   * 1M changes the delete takes about a second): the spool's next write, flush or discard waits
-   * for it, and fails if it failed. Cut short by the session's end, it leaves rows the next
-   * session purges.
+   * Deletes the changes of `xid`, flushed (applied, or rolled back), in the background, so the
+   * stream goes on meanwhile (at 1M changes the delete takes about a second): the spool's next
+   * write, flush or discard waits for it, and fails if it failed. Cut short by the session's end,
+   * it leaves rows the next session purges.
    */
   drop(xid: number): void {
     this.#next.delete(xid);
     this.#aborted.delete(xid);
-    const deleting = this.#writing.then(() => this.#delete(xid));
+    const deleting = this.#writing.then(async () => {
+      await this.#client.query(
+        "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
+        [this.#slotName, this.session, xid],
+      );
+    });
     this.#writing = deleting;
     deleting.catch(() => {});
   }
@@ -105,13 +109,6 @@ export class ChangeSpool {
   /** Waits for the writes and deletes under way to end, failed or not. */
   async settled(): Promise<void> {
     await this.#writing.catch(() => {});
-  }
-
-  async #delete(xid: number): Promise<void> {
-    await this.#client.query(
-      "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
-      [this.#slotName, this.session, xid],
-    );
   }
 
   /** Starts a COPY of what is buffered once the one before has ended (at most one runs). */
