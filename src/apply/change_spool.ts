@@ -11,13 +11,14 @@ import type { ReasonCode } from "../policy/mod.ts";
 import type { AccountChange } from "./account_change.ts";
 import type { LegacyChange } from "./legacy_change.ts";
 import { escapeReportValue } from "./report_value.ts";
+import { RepeatedIds } from "./repeated_ids.ts";
 
 /** Changes a COPY writes. */
 const COPY_BATCH = 5_000;
 
 const COLUMNS = `identity.stream_spool (slot_name, session_id, xid, sub_xid, seq, kind, legacy_id,
   previous_legacy_id, legacy_int, username, username_sent, legacy_username, created_at,
-  created_at_sent, display_name, display_name_sent, display_name_reasons)`;
+  created_at_sent, display_name, display_name_sent, display_name_reasons, repeated)`;
 
 /**
  * The spooled changes of one streaming session of a slot, written on `client`, which nothing else
@@ -33,6 +34,8 @@ export class ChangeSpool {
   readonly #next = new Map<number, number>();
   /** The rolled-back subtransactions of each open streamed transaction. */
   readonly #aborted = new Map<number, Set<number>>();
+  /** The legacy ids each open streamed transaction has changed so far. */
+  readonly #ids = new Map<number, RepeatedIds>();
   #rows: CopyValue[][] = [];
   #writing: Promise<void> = Promise.resolve();
 
@@ -52,11 +55,27 @@ export class ChangeSpool {
     );
   }
 
-  /** Spools `change` of transaction `xid`, made by its subtransaction `subXid`. */
+  /**
+   * Spools `change` of transaction `xid`, made by its subtransaction `subXid`, marked repeated when
+   * a legacy id it carries may have been carried by an earlier change of `xid` (the earlier one is
+   * marked at the commit, see `markRepeated`).
+   */
   async add(xid: number, subXid: number, change: LegacyChange): Promise<void> {
     const seq = this.#next.get(xid) ?? 0;
     this.#next.set(xid, seq + 1);
-    this.#rows.push([this.#slotName, this.session, xid, subXid, seq, ...valuesOf(change)]);
+    let ids = this.#ids.get(xid);
+    if (ids === undefined) this.#ids.set(xid, ids = new RepeatedIds());
+    const repeated = change.kind !== "truncate" &&
+      ids.note(change.legacyId, ...change.previousLegacyId ? [change.previousLegacyId] : []);
+    this.#rows.push([
+      this.#slotName,
+      this.session,
+      xid,
+      subXid,
+      seq,
+      ...valuesOf(change),
+      repeated ? "t" : "f",
+    ]);
     if (this.#rows.length >= COPY_BATCH) await this.#write();
   }
 
@@ -84,7 +103,8 @@ export class ChangeSpool {
   /** The spooled transaction `xid`, committed at `lsn`, as the statements that read it take it. */
   transaction(xid: number, lsn: string): SpooledTransaction {
     const aborted = [...this.#aborted.get(xid) ?? []];
-    return { slotName: this.#slotName, session: this.session, xid, aborted, lsn };
+    const repeatedIds = this.#ids.get(xid)?.ids ?? [];
+    return { slotName: this.#slotName, session: this.session, xid, aborted, lsn, repeatedIds };
   }
 
   /**
@@ -96,6 +116,7 @@ export class ChangeSpool {
   drop(xid: number): void {
     this.#next.delete(xid);
     this.#aborted.delete(xid);
+    this.#ids.delete(xid);
     const deleting = this.#writing.then(async () => {
       await this.#client.query(
         "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
@@ -193,6 +214,11 @@ export interface SpooledTransaction {
   aborted: readonly number[];
   /** Its commit LSN: every change's `lsn`. */
   lsn: string;
+  /**
+   * The legacy ids its changes may carry more than once (`RepeatedIds.ids`), each change after an
+   * id's first already marked repeated; null: too many to tell.
+   */
+  repeatedIds: readonly string[] | null;
 }
 
 /**

@@ -70,9 +70,6 @@ export async function applySpooled(
     if (skip === 0 && partitions.length > 0) {
       // The shares commit before this transaction: a daemon that lost the slot stops here first.
       await holdCheckpoint(identity, slotName, checkpoint);
-      // Fresh statistics of the spool, which has just been filled: without them the planner may
-      // take a million rows for a few and look for the repeated ones once a row.
-      await spoolClient.query("analyze identity.stream_spool");
       await markRepeated(spoolClient, spooled);
       ({ left, ...mirrored } = await mirrorSpooled(partitions, spooled));
     }

@@ -1,0 +1,114 @@
+/**
+ * The legacy ids one streamed transaction changes more than once, found as its changes are
+ * spooled, so that the in-place mirror leaves every change of them to the plan (which applies
+ * them in order) without a pass over the whole spool to count them. The ids seen so far are held
+ * by a scalable Bloom filter: asked about an id it has seen, it always says so; about one it has
+ * not, it says so wrongly less than once in a thousand. Such an id is taken for repeated: it costs
+ * its one change a trip through the plan, never a change applied out of order. The filter's memory
+ * grows with the ids, none of them kept: at most 5 bytes an id (5 MB at 1,000,000).
+ */
+
+/** Repeated ids kept at most; beyond, {@linkcode RepeatedIds.ids} says there are too many. */
+export const MAX_REPEATED_IDS = 100_000;
+
+/**
+ * Bits a layer sets aside for each id it may hold, and the probes: a full layer says "seen" wrongly
+ * about twice in 10,000; all layers together less than once in 1,000.
+ */
+const BITS_PER_ID = 20;
+const PROBES = 7;
+/** Ids the first layer holds; each next one holds twice as many, up to the last's. */
+const FIRST_CAPACITY = 1 << 16;
+const LAST_CAPACITY = 1 << 26;
+
+/** The legacy ids of one transaction's changes, and which of them may repeat. */
+export class RepeatedIds {
+  readonly #seen = new SeenIds();
+  #repeated: Set<string> | null = new Set();
+
+  /**
+   * Notes the legacy ids one change carries (its key, and the key it replaces), and returns
+   * whether any of them may have been carried before (by an earlier change, or twice by this one).
+   */
+  note(...ids: string[]): boolean {
+    let repeated = false;
+    for (const id of ids) {
+      if (!this.#seen.see(id)) continue;
+      repeated = true;
+      this.#repeated?.add(id);
+      if (this.#repeated !== null && this.#repeated.size > MAX_REPEATED_IDS) this.#repeated = null;
+    }
+    return repeated;
+  }
+
+  /**
+   * The ids noted more than once, with the few the filter took for seen wrongly; null: more than
+   * {@linkcode MAX_REPEATED_IDS}.
+   */
+  get ids(): readonly string[] | null {
+    return this.#repeated === null ? null : [...this.#repeated];
+  }
+}
+
+/** One fixed-size Bloom filter of `bits` bits. */
+interface Layer {
+  words: Uint32Array;
+  bits: number;
+  capacity: number;
+  size: number;
+}
+
+/** The ids seen: a scalable Bloom filter, a layer twice as large added when the last is full. */
+class SeenIds {
+  readonly #layers: Layer[] = [];
+
+  /** Notes `id` as seen, and returns whether it may have been seen before. */
+  see(id: string): boolean {
+    const h1 = hash(id, 0x811c9dc5);
+    const h2 = (hash(id, 0x9747b28c) | 1) >>> 0;
+    for (const layer of this.#layers) if (holds(layer, h1, h2)) return true;
+    let last = this.#layers.at(-1);
+    if (last === undefined || last.size >= last.capacity) {
+      last = layer(
+        last === undefined ? FIRST_CAPACITY : Math.min(last.capacity * 2, LAST_CAPACITY),
+      );
+      this.#layers.push(last);
+    }
+    for (let probe = 0; probe < PROBES; probe++) {
+      const bit = (h1 + probe * h2) % last.bits;
+      last.words[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    last.size++;
+    return false;
+  }
+}
+
+/** An empty layer for `capacity` ids. */
+function layer(capacity: number): Layer {
+  const bits = capacity * BITS_PER_ID;
+  return { words: new Uint32Array(Math.ceil(bits / 32)), bits, capacity, size: 0 };
+}
+
+/** Whether every probe of the hashes `h1`, `h2` is set in `layer`. */
+function holds(layer: Layer, h1: number, h2: number): boolean {
+  for (let probe = 0; probe < PROBES; probe++) {
+    const bit = (h1 + probe * h2) % layer.bits;
+    if ((layer.words[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
+  }
+  return true;
+}
+
+/** FNV-1a over the UTF-16 code units of `text` from `seed`, with a final mix of its bits. */
+function hash(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
