@@ -66,7 +66,10 @@ export class ChangeSpool {
     let ids = this.#ids.get(xid);
     if (ids === undefined) this.#ids.set(xid, ids = new RepeatedIds());
     const repeated = change.kind !== "truncate" &&
-      ids.note(change.legacyId, ...change.previousLegacyId ? [change.previousLegacyId] : []);
+      ids.note(
+        change.legacyId,
+        ...change.previousLegacyId !== undefined ? [change.previousLegacyId] : [],
+      );
     this.#rows.push([
       this.#slotName,
       this.session,

@@ -3,9 +3,10 @@
  * spooled, so that the in-place mirror leaves every change of them to the plan (which applies
  * them in order) without a pass over the whole spool to count them. The ids seen so far are held
  * by a scalable Bloom filter: asked about an id it has seen, it always says so; about one it has
- * not, it says so wrongly less than once in a thousand. Such an id is taken for repeated: it costs
- * its one change a trip through the plan, never a change applied out of order. The filter's memory
- * grows with the ids, none of them kept: at most 5 bytes an id (5 MB at 1,000,000).
+ * not, it says so wrongly now and then (5 times in 10,000 at 1,000,000 ids, 9 at 5,000,000). Such
+ * an id is taken for repeated: it costs its one change a trip through the plan, never a change
+ * applied out of order. The filter's memory grows with the ids, none of them kept: at most 5 bytes
+ * an id (5 MB at 1,000,000), and none past {@linkcode MAX_IDS}.
  */
 
 /** Repeated ids kept at most; beyond, {@linkcode RepeatedIds.ids} says there are too many. */
@@ -13,40 +14,65 @@ export const MAX_REPEATED_IDS = 100_000;
 
 /**
  * Bits a layer sets aside for each id it may hold, and the probes: a full layer says "seen" wrongly
- * about twice in 10,000; all layers together less than once in 1,000.
+ * about twice in 10,000.
  */
 const BITS_PER_ID = 20;
 const PROBES = 7;
-/** Ids the first layer holds; each next one holds twice as many, up to the last's. */
+/** Ids the first layer holds; each next one holds twice as many. */
 const FIRST_CAPACITY = 1 << 16;
-const LAST_CAPACITY = 1 << 26;
+
+/**
+ * Ids noted at most: what the layers up to one of 8,388,608 ids hold (42 MB of filter). Beyond,
+ * there are too many to tell and the filter is let go; the spool then counts them itself.
+ */
+export const MAX_IDS = (1 << 24) - FIRST_CAPACITY;
 
 /** The legacy ids of one transaction's changes, and which of them may repeat. */
 export class RepeatedIds {
-  readonly #seen = new SeenIds();
-  #repeated: Set<string> | null = new Set();
+  readonly #limits: { ids: number; repeated: number };
+  /** The ids seen, and those seen again; null once there are too many to tell. */
+  #state: { seen: SeenIds; noted: number; repeated: Set<string> } | null = {
+    seen: new SeenIds(),
+    noted: 0,
+    repeated: new Set(),
+  };
+
+  /** `limits`: at most so many ids noted, and so many repeated (for tests; the defaults above). */
+  constructor(limits: { ids: number; repeated: number } = {
+    ids: MAX_IDS,
+    repeated: MAX_REPEATED_IDS,
+  }) {
+    this.#limits = limits;
+  }
 
   /**
    * Notes the legacy ids one change carries (its key, and the key it replaces), and returns
    * whether any of them may have been carried before (by an earlier change, or twice by this one).
+   * Once there are too many to tell, returns false: the spool counts them itself.
    */
   note(...ids: string[]): boolean {
+    const state = this.#state;
+    if (state === null) return false;
     let repeated = false;
     for (const id of ids) {
-      if (!this.#seen.see(id)) continue;
+      state.noted++;
+      if (!state.seen.see(id)) continue;
       repeated = true;
-      this.#repeated?.add(id);
-      if (this.#repeated !== null && this.#repeated.size > MAX_REPEATED_IDS) this.#repeated = null;
+      state.repeated.add(id);
+    }
+    if (state.repeated.size > this.#limits.repeated || state.noted > this.#limits.ids) {
+      this.#state = null;
     }
     return repeated;
   }
 
   /**
    * The ids noted more than once, with the few the filter took for seen wrongly; null: more than
-   * {@linkcode MAX_REPEATED_IDS}.
+   * {@linkcode MAX_REPEATED_IDS} of them, or more than {@linkcode MAX_IDS} noted (or the limits
+   * given).
    */
   get ids(): readonly string[] | null {
-    return this.#repeated === null ? null : [...this.#repeated];
+    return this.#state === null ? null : [...this.#state.repeated];
   }
 }
 
@@ -69,9 +95,7 @@ class SeenIds {
     for (const layer of this.#layers) if (holds(layer, h1, h2)) return true;
     let last = this.#layers.at(-1);
     if (last === undefined || last.size >= last.capacity) {
-      last = layer(
-        last === undefined ? FIRST_CAPACITY : Math.min(last.capacity * 2, LAST_CAPACITY),
-      );
+      last = layer(last === undefined ? FIRST_CAPACITY : last.capacity * 2);
       this.#layers.push(last);
     }
     for (let probe = 0; probe < PROBES; probe++) {

@@ -38,5 +38,21 @@ Deno.test("past the most repeated ids kept, there are too many to tell", () => {
   const ids = new RepeatedIds();
   for (let id = 0; id <= MAX_REPEATED_IDS; id++) ids.note(`${id}`, `${id}`);
   assert.equal(ids.ids, null);
+  // Let go: the spool counts them itself.
+  assert.equal(ids.note("0"), false);
+});
+
+Deno.test("past the most ids noted, there are too many to tell", () => {
+  const ids = new RepeatedIds({ ids: 1_000, repeated: MAX_REPEATED_IDS });
+  for (let id = 0; id < 1_000; id++) ids.note(`${id}`);
   assert.equal(ids.note("0"), true);
+  assert.deepEqual(ids.ids, null);
+  assert.equal(ids.note("1"), false);
+});
+
+Deno.test("an empty id is an id like any other", () => {
+  const ids = new RepeatedIds();
+  assert.equal(ids.note(""), false);
+  assert.equal(ids.note("x", ""), true);
+  assert.deepEqual(ids.ids, [""]);
 });
