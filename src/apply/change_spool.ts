@@ -30,12 +30,8 @@ export class ChangeSpool {
   readonly #slotName: string;
   /** This session's rows. */
   readonly session: string = crypto.randomUUID();
-  /** The next `seq` of each open streamed transaction. */
-  readonly #next = new Map<number, number>();
-  /** The rolled-back subtransactions of each open streamed transaction. */
-  readonly #aborted = new Map<number, Set<number>>();
-  /** The legacy ids each open streamed transaction has changed so far. */
-  readonly #ids = new Map<number, RepeatedIds>();
+  /** Each open streamed transaction, by its xid. */
+  readonly #open = new Map<number, OpenTransaction>();
   #rows: CopyValue[][] = [];
   #writing: Promise<void> = Promise.resolve();
 
@@ -61,15 +57,10 @@ export class ChangeSpool {
    * marked at the commit, see `markRepeated`).
    */
   async add(xid: number, subXid: number, change: LegacyChange): Promise<void> {
-    const seq = this.#next.get(xid) ?? 0;
-    this.#next.set(xid, seq + 1);
-    let ids = this.#ids.get(xid);
-    if (ids === undefined) this.#ids.set(xid, ids = new RepeatedIds());
+    const open = this.#openOf(xid);
+    const seq = open.next++;
     const repeated = change.kind !== "truncate" &&
-      ids.note(
-        change.legacyId,
-        ...change.previousLegacyId !== undefined ? [change.previousLegacyId] : [],
-      );
+      open.ids.note(change.legacyId, change.previousLegacyId);
     this.#rows.push([
       this.#slotName,
       this.session,
@@ -94,8 +85,7 @@ export class ChangeSpool {
    */
   async discard(xid: number, subXid: number): Promise<void> {
     if (subXid !== xid) {
-      const aborted = this.#aborted.get(xid) ?? new Set();
-      this.#aborted.set(xid, aborted.add(subXid));
+      this.#openOf(xid).aborted.add(subXid);
       return;
     }
     await this.flush();
@@ -105,8 +95,9 @@ export class ChangeSpool {
 
   /** The spooled transaction `xid`, committed at `lsn`, as the statements that read it take it. */
   transaction(xid: number, lsn: string): SpooledTransaction {
-    const aborted = [...this.#aborted.get(xid) ?? []];
-    const repeatedIds = this.#ids.get(xid)?.ids ?? [];
+    const open = this.#open.get(xid);
+    const aborted = [...open?.aborted ?? []];
+    const repeatedIds = open ? open.ids.ids : [];
     return { slotName: this.#slotName, session: this.session, xid, aborted, lsn, repeatedIds };
   }
 
@@ -117,9 +108,7 @@ export class ChangeSpool {
    * it leaves rows the next session purges.
    */
   drop(xid: number): void {
-    this.#next.delete(xid);
-    this.#aborted.delete(xid);
-    this.#ids.delete(xid);
+    this.#open.delete(xid);
     const deleting = this.#writing.then(async () => {
       await this.#client.query(
         "delete from identity.stream_spool where slot_name = $1 and session_id = $2 and xid = $3",
@@ -135,6 +124,16 @@ export class ChangeSpool {
     await this.#writing.catch(() => {});
   }
 
+  /** The open streamed transaction `xid`, begun now if it is new. */
+  #openOf(xid: number): OpenTransaction {
+    let open = this.#open.get(xid);
+    if (open === undefined) {
+      open = { next: 0, aborted: new Set(), ids: new RepeatedIds() };
+      this.#open.set(xid, open);
+    }
+    return open;
+  }
+
   /** Starts a COPY of what is buffered once the one before has ended (at most one runs). */
   async #write(): Promise<void> {
     if (this.#rows.length === 0) return;
@@ -145,6 +144,16 @@ export class ChangeSpool {
     // A failed COPY fails the next add, flush or discard that waits for it.
     this.#writing.catch(() => {});
   }
+}
+
+/** What the spool keeps of an open streamed transaction until it is applied or rolled back. */
+interface OpenTransaction {
+  /** The `seq` of its next change. */
+  next: number;
+  /** Its rolled-back subtransactions. */
+  aborted: Set<number>;
+  /** The legacy ids it has changed so far. */
+  ids: RepeatedIds;
 }
 
 /** The spool's columns after `seq` for `change`. */

@@ -31,7 +31,7 @@ export const MAX_IDS = (1 << 24) - FIRST_CAPACITY;
 export class RepeatedIds {
   readonly #limits: { ids: number; repeated: number };
   /** The ids seen, and those seen again; null once there are too many to tell. */
-  #state: { seen: SeenIds; noted: number; repeated: Set<string> } | null = {
+  #state: Noted | null = {
     seen: new SeenIds(),
     noted: 0,
     repeated: new Set(),
@@ -46,20 +46,16 @@ export class RepeatedIds {
   }
 
   /**
-   * Notes the legacy ids one change carries (its key, and the key it replaces), and returns
-   * whether any of them may have been carried before (by an earlier change, or twice by this one).
-   * Once there are too many to tell, returns false: the spool counts them itself.
+   * Notes the legacy ids one change carries (its key `id`, and the key `previous` it replaces, if
+   * any), and returns whether either may have been carried before (by an earlier change, or both
+   * by this one). Once there are too many to tell, returns false: the spool counts them itself.
    */
-  note(...ids: string[]): boolean {
+  note(id: string, previous?: string): boolean {
     const state = this.#state;
     if (state === null) return false;
-    let repeated = false;
-    for (const id of ids) {
-      state.noted++;
-      if (!state.seen.see(id)) continue;
-      repeated = true;
-      state.repeated.add(id);
-    }
+    // Both noted, whatever the first says.
+    const repeatedId = noteIn(state, id);
+    const repeated = (previous !== undefined && noteIn(state, previous)) || repeatedId;
     if (state.repeated.size > this.#limits.repeated || state.noted > this.#limits.ids) {
       this.#state = null;
     }
@@ -74,6 +70,21 @@ export class RepeatedIds {
   get ids(): readonly string[] | null {
     return this.#state === null ? null : [...this.#state.repeated];
   }
+}
+
+/** What {@linkcode RepeatedIds} keeps while it can tell. */
+interface Noted {
+  seen: SeenIds;
+  noted: number;
+  repeated: Set<string>;
+}
+
+/** Notes `key` in `state`; whether it may have been noted before. */
+function noteIn(state: Noted, key: string): boolean {
+  state.noted++;
+  if (!state.seen.see(key)) return false;
+  state.repeated.add(key);
+  return true;
 }
 
 /** One fixed-size Bloom filter of `bits` bits. */
