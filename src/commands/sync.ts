@@ -61,6 +61,7 @@ export async function syncCommand(config: Config): Promise<void> {
     onSlot: (slot) => observed.slot = slot,
     onAccounts: (counts) => observed.accounts = counts,
   });
+  let snapshotted = false;
   // The embedded server's exit hooks would stop it at the first signal, under the batch
   // in flight; here the batch commits first, then `close()` stops the server.
   for (const signal of SIGNALS) process.removeAllListeners(signal);
@@ -73,8 +74,14 @@ export async function syncCommand(config: Config): Promise<void> {
       onState: (state) => {
         if (state === observed.state) return;
         log.info("daemon {phase}", { phase: state });
-        // Streaming starts after a snapshot may have loaded every account: count them now.
-        if (state === "streaming") poller.countAccounts();
+        // A snapshot may have loaded every account: count them once streaming starts after it,
+        // not at the next turn. Not after a reconnect or a standby's turn: the count is a scan of
+        // the whole table, already taken at start.
+        if (state === "snapshotting") snapshotted = true;
+        if (state === "streaming" && snapshotted) {
+          snapshotted = false;
+          poller.countAccounts();
+        }
         observed.state = state;
       },
       watchSnapshot: (progress) => observed.snapshot = progress,
