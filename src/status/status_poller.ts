@@ -6,6 +6,7 @@
 import { withClient } from "../db/sessions.ts";
 import { errorLine, logger } from "../logging/logging.ts";
 import { countAccountsBySource } from "./account_counts.ts";
+import { startCountTurns } from "./count_turns.ts";
 import { readSlotStatus, type SlotStatus } from "./slot_status.ts";
 
 /** Options of {@linkcode startStatusPoller}. */
@@ -19,23 +20,15 @@ export interface StatusPollerOptions {
   onAccounts: (counts: Map<string, number>) => void;
   /** Milliseconds between slot polls. */
   slotEveryMs?: number;
-  /** Milliseconds between account counts, at least (see {@linkcode nextCountDelay}). */
+  /** Milliseconds between account counts, at least (longer after a long one: `count_turns.ts`). */
   accountsEveryMs?: number;
 }
 
-/**
- * The next count waits at least this many times as long as the last one took: a scan of the
- * accounts keeps one server process busy at most about 1 % of the time, however large the table
- * (minutes at 300M accounts, so hours between counts).
- */
-export const COUNT_SPACING = 100;
-
-/** Milliseconds until the next account count, after one that took `tookMs`. */
-export function nextCountDelay(everyMs: number, tookMs: number): number {
-  return Math.max(everyMs, COUNT_SPACING * tookMs);
-}
-
 const log = logger("status");
+
+function cannotPoll(what: string, error: unknown): void {
+  log.debug("cannot poll {what}: {error}", { what, error: errorLine(error) });
+}
 
 /** A running poller. */
 export interface StatusPoller {
@@ -53,47 +46,28 @@ export function startStatusPoller(options: StatusPollerOptions): StatusPoller {
       (client) => readSlotStatus(client, options.slotName, { failover: options.slotFailover }),
     )
       .then(options.onSlot);
-  let countTookMs = 0;
-  const pollAccounts = async () => {
-    const started = performance.now();
-    try {
-      options.onAccounts(await withClient(options.identityUrl, countAccountsBySource));
-    } finally {
-      countTookMs = performance.now() - started;
-    }
-  };
   const running = new Set<Promise<void>>();
-  const runner = (poll: () => Promise<void>, what: string) => (): Promise<void> | undefined => {
-    if (running.size > 4) return undefined;
-    const polling = poll()
-      .catch((error) => log.debug("cannot poll {what}: {error}", { what, error: errorLine(error) }))
+  const slot = () => {
+    if (running.size > 4) return;
+    const polling = pollSlot()
+      .catch((error) => cannotPoll("the replication slot", error))
       .finally(() => running.delete(polling));
     running.add(polling);
-    return polling;
   };
-  const slot = runner(pollSlot, "the replication slot");
-  const accounts = runner(pollAccounts, "the account counts");
   slot();
   const slotTimer = setInterval(slot, options.slotEveryMs ?? 5_000);
-  // Each count is scheduled when the last ends, as far off as it took (`nextCountDelay`).
-  let stopped = false;
-  let countTimer: ReturnType<typeof setTimeout> | undefined;
-  const countInTurn = async () => {
-    await accounts();
-    if (stopped) return;
-    countTimer = setTimeout(
-      countInTurn,
-      nextCountDelay(options.accountsEveryMs ?? 300_000, countTookMs),
-    );
-  };
-  countInTurn();
+  const counts = startCountTurns(
+    async () => options.onAccounts(await withClient(options.identityUrl, countAccountsBySource)),
+    {
+      everyMs: options.accountsEveryMs ?? 300_000,
+      onError: (error) => cannotPoll("the account counts", error),
+    },
+  );
   return {
-    countAccounts: () => void accounts(),
+    countAccounts: counts.now,
     stop: async () => {
-      stopped = true;
       clearInterval(slotTimer);
-      clearTimeout(countTimer);
-      await Promise.all(running);
+      await Promise.all([...running, counts.stop()]);
     },
   };
 }

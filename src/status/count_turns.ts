@@ -1,0 +1,73 @@
+/**
+ * Turns of an expensive periodic read (the account counts, a scan of the whole table): one at a
+ * time, each scheduled when the last ends, as far off as that one took.
+ */
+
+/**
+ * The next turn waits at least this many times as long as the last successful one took: the read
+ * keeps one server process busy at most about 1 % of the time, however large the table (minutes at
+ * 300M accounts, so hours between counts).
+ */
+export const TURN_SPACING = 100;
+
+/** Milliseconds until the next turn, after one that took `tookMs`. */
+export function nextTurnDelay(everyMs: number, tookMs: number): number {
+  return Math.max(everyMs, TURN_SPACING * tookMs);
+}
+
+/** Running turns. */
+export interface CountTurns {
+  /**
+   * A turn now, not at the next one (e.g. once a snapshot has loaded the accounts). While a turn
+   * runs, the next one follows it at once: that one may have read before the change.
+   */
+  now(): void;
+  /** No turn after this; waits for the one running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts turns of `read`, the first at once. A turn that fails is tried again after `everyMs`
+ * (its time says nothing of the read's); `onError` hears why.
+ */
+export function startCountTurns(
+  read: () => Promise<void>,
+  options: { everyMs: number; onError: (error: unknown) => void },
+): CountTurns {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const turn = (): void => {
+    clearTimeout(timer);
+    if (stopped) return;
+    if (running !== undefined) {
+      again = true;
+      return;
+    }
+    const started = performance.now();
+    let delay = options.everyMs;
+    running = read()
+      .then(() => {
+        delay = nextTurnDelay(options.everyMs, performance.now() - started);
+      })
+      .catch(options.onError)
+      .finally(() => {
+        running = undefined;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          turn();
+        } else timer = setTimeout(turn, delay);
+      });
+  };
+  turn();
+  return {
+    now: turn,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { nextTurnDelay, startCountTurns, TURN_SPACING } from "./count_turns.ts";
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A read that records its calls and how many ran at once, each taking `takesMs` or failing. */
+function fakeRead(takesMs: number, fails = false) {
+  const seen = { calls: 0, atOnce: 0, most: 0 };
+  const read = async () => {
+    seen.calls++;
+    seen.atOnce++;
+    seen.most = Math.max(seen.most, seen.atOnce);
+    if (takesMs > 0) await pause(takesMs);
+    seen.atOnce--;
+    if (fails) throw new Error("cannot count");
+  };
+  return { seen, read };
+}
+
+Deno.test("a turn waits its cadence while a read is quick, a hundred times the read once longer", () => {
+  assert.equal(TURN_SPACING, 100);
+  assert.equal(nextTurnDelay(300_000, 0), 300_000);
+  assert.equal(nextTurnDelay(300_000, 3_000), 300_000);
+  assert.equal(nextTurnDelay(300_000, 3_001), 300_100);
+  // A scan of 300M accounts: minutes, so hours between counts.
+  assert.equal(nextTurnDelay(300_000, 200_000), 20_000_000);
+});
+
+Deno.test("turns come at the cadence after quick reads", async () => {
+  const { seen, read } = fakeRead(0);
+  const turns = startCountTurns(read, { everyMs: 50, onError: () => {} });
+  await pause(300);
+  await turns.stop();
+  assert.ok(seen.calls >= 3, `${seen.calls} turns in 300 ms at 50 ms apart`);
+});
+
+Deno.test("after a read of 30 ms the next turn waits 3 s, not the 10 ms cadence", async () => {
+  const { seen, read } = fakeRead(30);
+  const turns = startCountTurns(read, { everyMs: 10, onError: () => {} });
+  await pause(400);
+  await turns.stop();
+  assert.equal(seen.calls, 1);
+});
+
+Deno.test("a failed read is tried again at the cadence, however long it took", async () => {
+  const { seen, read } = fakeRead(30, true);
+  const errors: unknown[] = [];
+  const turns = startCountTurns(read, { everyMs: 10, onError: (error) => errors.push(error) });
+  await pause(400);
+  await turns.stop();
+  assert.ok(seen.calls >= 3, `${seen.calls} tries in 400 ms`);
+  assert.equal(errors.length, seen.calls);
+});
+
+Deno.test("a turn asked for while one runs follows it at once, never beside it", async () => {
+  const { seen, read } = fakeRead(50);
+  const turns = startCountTurns(read, { everyMs: 60_000, onError: () => {} });
+  await pause(10);
+  turns.now();
+  turns.now();
+  await pause(150);
+  assert.equal(seen.calls, 2, "the running turn, then one more");
+  assert.equal(seen.most, 1);
+  // The one asked for has reset the wait: nothing more before the cadence.
+  await pause(100);
+  assert.equal(seen.calls, 2);
+  await turns.stop();
+});
+
+Deno.test("stop() waits for the running turn, and none comes after", async () => {
+  const { seen, read } = fakeRead(40);
+  const turns = startCountTurns(read, { everyMs: 10, onError: () => {} });
+  await pause(10);
+  turns.now();
+  await turns.stop();
+  assert.equal(seen.atOnce, 0);
+  const calls = seen.calls;
+  turns.now();
+  await pause(100);
+  assert.equal(seen.calls, calls);
+});
