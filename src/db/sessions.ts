@@ -6,13 +6,7 @@ export async function withClient<T>(
   url: string,
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  // TCP keep-alives: a peer gone without a word (a host lost, a connection dropped on the way)
-  // fails the query in flight after some minutes instead of never.
-  const client = new pg.Client({
-    connectionString: url,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 30_000,
-  });
+  const client = new pg.Client({ connectionString: url });
   // A session the server ends fails the query in flight; the event alone must not crash.
   client.on("error", () => {});
   await client.connect();

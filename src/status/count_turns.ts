@@ -4,9 +4,9 @@
  */
 
 /**
- * The next turn waits at least this many times as long as the last successful one took: the read
- * keeps one server process busy at most about 1 % of the time, however large the table (minutes at
- * 300M accounts, so hours between counts).
+ * The next turn waits at least this many times as long as the last one took, ended or failed: the
+ * read keeps one server process busy at most about 1 % of the time, however large the table
+ * (minutes at 300M accounts, so hours between counts).
  */
 export const TURN_SPACING = 100;
 
@@ -27,8 +27,8 @@ export interface CountTurns {
 }
 
 /**
- * Starts turns of `read`, the first at once. A turn that fails is tried again after `everyMs`
- * (its time says nothing of the read's); `onError` hears why.
+ * Starts turns of `read`, the first at once. A turn that fails waits like one that ended (a scan
+ * stopped late cost as much); `onError` hears why.
  */
 export function startCountTurns(
   read: () => Promise<void>,
@@ -46,19 +46,24 @@ export function startCountTurns(
       return;
     }
     const started = performance.now();
-    let delay = options.everyMs;
     running = read()
-      .then(() => {
-        delay = nextTurnDelay(options.everyMs, performance.now() - started);
+      .catch((error) => {
+        try {
+          options.onError(error);
+        } catch {
+          // Whoever hears of the failure cannot stop the turns.
+        }
       })
-      .catch(options.onError)
       .finally(() => {
         running = undefined;
         if (stopped) return;
         if (again) {
           again = false;
           turn();
-        } else timer = setTimeout(turn, delay);
+        } else {timer = setTimeout(
+            turn,
+            nextTurnDelay(options.everyMs, performance.now() - started),
+          );}
       });
   };
   turn();

@@ -42,14 +42,33 @@ Deno.test("after a read of 30 ms the next turn waits 3 s, not the 10 ms cadence"
   assert.equal(seen.calls, 1);
 });
 
-Deno.test("a failed read is tried again at the cadence, however long it took", async () => {
-  const { seen, read } = fakeRead(30, true);
+Deno.test("a failed read waits like one that ended: a quick one the cadence, a long one longer", async () => {
+  const quick = fakeRead(0, true);
   const errors: unknown[] = [];
-  const turns = startCountTurns(read, { everyMs: 10, onError: (error) => errors.push(error) });
-  await pause(400);
+  const quickTurns = startCountTurns(quick.read, {
+    everyMs: 50,
+    onError: (error) => errors.push(error),
+  });
+  const slow = fakeRead(30, true);
+  const slowTurns = startCountTurns(slow.read, { everyMs: 10, onError: () => {} });
+  await pause(300);
+  await Promise.all([quickTurns.stop(), slowTurns.stop()]);
+  assert.ok(quick.seen.calls >= 3, `${quick.seen.calls} tries in 300 ms at 50 ms apart`);
+  assert.equal(errors.length, quick.seen.calls);
+  assert.equal(slow.seen.calls, 1, "a read that failed after 30 ms waits 3 s");
+});
+
+Deno.test("a failure heard by a handler that throws still leaves the turns going", async () => {
+  const { seen, read } = fakeRead(0, true);
+  const turns = startCountTurns(read, {
+    everyMs: 50,
+    onError: () => {
+      throw new Error("cannot log");
+    },
+  });
+  await pause(300);
   await turns.stop();
-  assert.ok(seen.calls >= 3, `${seen.calls} tries in 400 ms`);
-  assert.equal(errors.length, seen.calls);
+  assert.ok(seen.calls >= 3, `${seen.calls} tries in 300 ms at 50 ms apart`);
 });
 
 Deno.test("a turn asked for while one runs follows it at once, never beside it", async () => {
@@ -61,8 +80,16 @@ Deno.test("a turn asked for while one runs follows it at once, never beside it",
   await pause(150);
   assert.equal(seen.calls, 2, "the running turn, then one more");
   assert.equal(seen.most, 1);
-  // The one asked for has reset the wait: nothing more before the cadence.
-  await pause(100);
+  await turns.stop();
+});
+
+Deno.test("a turn asked for while one waits resets the wait", async () => {
+  const { seen, read } = fakeRead(0);
+  const turns = startCountTurns(read, { everyMs: 300, onError: () => {} });
+  await pause(150);
+  turns.now();
+  // The first wait would have ended at 300 ms; the one after the turn asked for ends at 450.
+  await pause(225);
   assert.equal(seen.calls, 2);
   await turns.stop();
 });
