@@ -17,6 +17,18 @@ function fakeRead(takesMs: number, fails = false) {
   return { seen, read };
 }
 
+/** Turns of `read` for `ms`, then stopped. */
+async function runTurns(
+  read: () => Promise<void>,
+  everyMs: number,
+  ms: number,
+  onError: (error: unknown) => void = () => {},
+): Promise<void> {
+  const turns = startCountTurns(read, { everyMs, onError });
+  await pause(ms);
+  await turns.stop();
+}
+
 Deno.test("a turn waits its cadence while a read is quick, a hundred times the read once longer", () => {
   assert.equal(TURN_SPACING, 100);
   assert.equal(nextTurnDelay(300_000, 0), 300_000);
@@ -28,31 +40,24 @@ Deno.test("a turn waits its cadence while a read is quick, a hundred times the r
 
 Deno.test("turns come at the cadence after quick reads", async () => {
   const { seen, read } = fakeRead(0);
-  const turns = startCountTurns(read, { everyMs: 50, onError: () => {} });
-  await pause(300);
-  await turns.stop();
+  await runTurns(read, 50, 300);
   assert.ok(seen.calls >= 3, `${seen.calls} turns in 300 ms at 50 ms apart`);
 });
 
 Deno.test("after a read of 30 ms the next turn waits 3 s, not the 10 ms cadence", async () => {
   const { seen, read } = fakeRead(30);
-  const turns = startCountTurns(read, { everyMs: 10, onError: () => {} });
-  await pause(400);
-  await turns.stop();
+  await runTurns(read, 10, 400);
   assert.equal(seen.calls, 1);
 });
 
 Deno.test("a failed read waits like one that ended: a quick one the cadence, a long one longer", async () => {
   const quick = fakeRead(0, true);
-  const errors: unknown[] = [];
-  const quickTurns = startCountTurns(quick.read, {
-    everyMs: 50,
-    onError: (error) => errors.push(error),
-  });
   const slow = fakeRead(30, true);
-  const slowTurns = startCountTurns(slow.read, { everyMs: 10, onError: () => {} });
-  await pause(300);
-  await Promise.all([quickTurns.stop(), slowTurns.stop()]);
+  const errors: unknown[] = [];
+  await Promise.all([
+    runTurns(quick.read, 50, 300, (error) => errors.push(error)),
+    runTurns(slow.read, 10, 300),
+  ]);
   assert.ok(quick.seen.calls >= 3, `${quick.seen.calls} tries in 300 ms at 50 ms apart`);
   assert.equal(errors.length, quick.seen.calls);
   assert.equal(slow.seen.calls, 1, "a read that failed after 30 ms waits 3 s");
@@ -60,14 +65,9 @@ Deno.test("a failed read waits like one that ended: a quick one the cadence, a l
 
 Deno.test("a failure heard by a handler that throws still leaves the turns going", async () => {
   const { seen, read } = fakeRead(0, true);
-  const turns = startCountTurns(read, {
-    everyMs: 50,
-    onError: () => {
-      throw new Error("cannot log");
-    },
+  await runTurns(read, 50, 300, () => {
+    throw new Error("cannot log");
   });
-  await pause(300);
-  await turns.stop();
   assert.ok(seen.calls >= 3, `${seen.calls} tries in 300 ms at 50 ms apart`);
 });
 
