@@ -60,10 +60,9 @@ export function startCountTurns(
         if (again) {
           again = false;
           turn();
-        } else {timer = setTimeout(
-            turn,
-            nextTurnDelay(options.everyMs, performance.now() - started),
-          );}
+          return;
+        }
+        timer = setTimeout(turn, nextTurnDelay(options.everyMs, performance.now() - started));
       });
   };
   turn();
