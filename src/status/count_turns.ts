@@ -26,14 +26,23 @@ export interface CountTurns {
   stop(): Promise<void>;
 }
 
+/** How turns are spaced and who hears of a failed one. */
+export interface CountTurnsOptions {
+  everyMs: number;
+  onError: (error: unknown) => void;
+  /** Milliseconds, for how long a turn took; `performance.now` unless a test sets its own. */
+  clock?: () => number;
+}
+
 /**
  * Starts turns of `read`, the first at once. A turn that fails waits like one that ended (a scan
  * stopped late cost as much); `onError` hears why.
  */
 export function startCountTurns(
   read: () => Promise<void>,
-  options: { everyMs: number; onError: (error: unknown) => void },
+  options: CountTurnsOptions,
 ): CountTurns {
+  const clock = options.clock ?? (() => performance.now());
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -45,7 +54,7 @@ export function startCountTurns(
       again = true;
       return;
     }
-    const started = performance.now();
+    const started = clock();
     running = read()
       .catch((error) => {
         try {
@@ -62,7 +71,7 @@ export function startCountTurns(
           turn();
           return;
         }
-        timer = setTimeout(turn, nextTurnDelay(options.everyMs, performance.now() - started));
+        timer = setTimeout(turn, nextTurnDelay(options.everyMs, clock() - started));
       });
   };
   turn();

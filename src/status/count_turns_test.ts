@@ -3,28 +3,39 @@ import { nextTurnDelay, startCountTurns, TURN_SPACING } from "./count_turns.ts";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A read that records its calls and how many ran at once, each taking `takesMs` or failing. */
+/**
+ * A read that records its calls and how many ran at once, each taking `takesMs` or failing. Its
+ * clock moves by exactly `takesMs` a read, so a busy machine cannot lengthen the turns' spacing.
+ */
 function fakeRead(takesMs: number, fails = false) {
   const seen = { calls: 0, atOnce: 0, most: 0 };
+  let elapsed = 0;
   const read = async () => {
     seen.calls++;
     seen.atOnce++;
     seen.most = Math.max(seen.most, seen.atOnce);
     if (takesMs > 0) await pause(takesMs);
+    elapsed += takesMs;
     seen.atOnce--;
     if (fails) throw new Error("cannot count");
   };
-  return { seen, read };
+  return { seen, read, clock: () => elapsed };
 }
 
-/** Turns of `read` for `ms`, then stopped. */
+type FakeRead = ReturnType<typeof fakeRead>;
+
+function start(fake: FakeRead, everyMs: number, onError: (error: unknown) => void = () => {}) {
+  return startCountTurns(fake.read, { everyMs, onError, clock: fake.clock });
+}
+
+/** Turns of the fake read for `ms`, then stopped. */
 async function runTurns(
-  read: () => Promise<void>,
+  fake: FakeRead,
   everyMs: number,
   ms: number,
-  onError: (error: unknown) => void = () => {},
+  onError?: (error: unknown) => void,
 ): Promise<void> {
-  const turns = startCountTurns(read, { everyMs, onError });
+  const turns = start(fake, everyMs, onError);
   await pause(ms);
   await turns.stop();
 }
@@ -39,14 +50,16 @@ Deno.test("a turn waits its cadence while a read is quick, a hundred times the r
 });
 
 Deno.test("turns come at the cadence after quick reads", async () => {
-  const { seen, read } = fakeRead(0);
-  await runTurns(read, 50, 300);
+  const fake = fakeRead(0);
+  await runTurns(fake, 50, 300);
+  const { seen } = fake;
   assert.ok(seen.calls >= 3, `${seen.calls} turns in 300 ms at 50 ms apart`);
 });
 
 Deno.test("after a read of 30 ms the next turn waits 3 s, not the 10 ms cadence", async () => {
-  const { seen, read } = fakeRead(30);
-  await runTurns(read, 10, 400);
+  const fake = fakeRead(30);
+  await runTurns(fake, 10, 400);
+  const { seen } = fake;
   assert.equal(seen.calls, 1);
 });
 
@@ -55,8 +68,8 @@ Deno.test("a failed read waits like one that ended: a quick one the cadence, a l
   const slow = fakeRead(30, true);
   const errors: unknown[] = [];
   await Promise.all([
-    runTurns(quick.read, 50, 300, (error) => errors.push(error)),
-    runTurns(slow.read, 10, 300),
+    runTurns(quick, 50, 300, (error) => errors.push(error)),
+    runTurns(slow, 10, 300),
   ]);
   assert.ok(quick.seen.calls >= 3, `${quick.seen.calls} tries in 300 ms at 50 ms apart`);
   assert.equal(errors.length, quick.seen.calls);
@@ -64,16 +77,18 @@ Deno.test("a failed read waits like one that ended: a quick one the cadence, a l
 });
 
 Deno.test("a failure heard by a handler that throws still leaves the turns going", async () => {
-  const { seen, read } = fakeRead(0, true);
-  await runTurns(read, 50, 300, () => {
+  const fake = fakeRead(0, true);
+  const { seen } = fake;
+  await runTurns(fake, 50, 300, () => {
     throw new Error("cannot log");
   });
   assert.ok(seen.calls >= 3, `${seen.calls} tries in 300 ms at 50 ms apart`);
 });
 
 Deno.test("a turn asked for while one runs follows it at once, never beside it", async () => {
-  const { seen, read } = fakeRead(50);
-  const turns = startCountTurns(read, { everyMs: 60_000, onError: () => {} });
+  const fake = fakeRead(50);
+  const { seen } = fake;
+  const turns = start(fake, 60_000);
   await pause(10);
   turns.now();
   turns.now();
@@ -84,8 +99,9 @@ Deno.test("a turn asked for while one runs follows it at once, never beside it",
 });
 
 Deno.test("a turn asked for while one waits resets the wait", async () => {
-  const { seen, read } = fakeRead(0);
-  const turns = startCountTurns(read, { everyMs: 300, onError: () => {} });
+  const fake = fakeRead(0);
+  const { seen } = fake;
+  const turns = start(fake, 300);
   await pause(150);
   turns.now();
   // The first wait would have ended at 300 ms; the one after the turn asked for ends at 450.
@@ -95,8 +111,9 @@ Deno.test("a turn asked for while one waits resets the wait", async () => {
 });
 
 Deno.test("stop() waits for the running turn, and none comes after", async () => {
-  const { seen, read } = fakeRead(40);
-  const turns = startCountTurns(read, { everyMs: 10, onError: () => {} });
+  const fake = fakeRead(40);
+  const { seen } = fake;
+  const turns = start(fake, 10);
   await pause(10);
   turns.now();
   await turns.stop();
