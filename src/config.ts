@@ -89,6 +89,13 @@ export interface Config {
      */
     statusMs: number;
     /**
+     * Seconds without a message from the legacy server, while the daemon has handled all that
+     * came, after which the stream's connection is dropped and made again (PostgreSQL's own
+     * `wal_receiver_timeout`); a reply is asked for at half of it, so a live server always sends
+     * one in time.
+     */
+    receiveTimeoutSeconds: number;
+    /**
      * Seconds within which a standby daemon takes the slot over once the daemon streaming it dies
      * or its connection drops (it looks at the slot ten times as often).
      */
@@ -177,6 +184,7 @@ export const SETTINGS = {
   streamInProgress: { env: "SYNC_STREAM_IN_PROGRESS", flag: "stream-in-progress" },
   decodingWorkMem: { env: "SYNC_DECODING_WORK_MEM", flag: "decoding-work-mem" },
   statusMs: { env: "SYNC_STATUS_MS", flag: "status-ms" },
+  receiveTimeoutSeconds: { env: "SYNC_RECEIVE_TIMEOUT_SECONDS", flag: "receive-timeout-seconds" },
   standbyTakeoverSeconds: { env: "STANDBY_TAKEOVER_SECONDS", flag: "standby-takeover-seconds" },
   retry: { env: "DEAD_LETTERS_RETRY", flag: "retry" },
   opsHost: { env: "OPS_HTTP_HOST", flag: "ops-http-host" },
@@ -370,6 +378,7 @@ const SCHEMAS = {
     "must be a size from 64kB to 2GB in kB, MB or GB (as PostgreSQL writes it, e.g. 8MB)",
   ),
   statusMs: integer(10_000, 10, 60_000),
+  receiveTimeoutSeconds: integer(60, 2, 3_600),
   standbyTakeoverSeconds: integer(10, 1, 3_600),
   retry: trueOrFalse(false),
   opsHost: host,
@@ -497,6 +506,7 @@ export function parseConfig(sources: ConfigSources): Config {
       streamInProgress: value("streamInProgress"),
       decodingWorkMem: value("decodingWorkMem"),
       statusMs: value("statusMs"),
+      receiveTimeoutSeconds: value("receiveTimeoutSeconds"),
       standbyTakeoverSeconds: value("standbyTakeoverSeconds"),
     },
     deadLetters: { retry: value("retry") },

@@ -23,6 +23,7 @@ import {
   withClient,
 } from "./support/test_database.ts";
 import { startTestServer, suiteMajor } from "./support/test_server.ts";
+import { silentPeer } from "./support/silent_peer.ts";
 
 const COLUMNS = {
   id: "id",
@@ -511,6 +512,62 @@ Deno.test("a handler busy for longer than wal_sender_timeout keeps its connectio
 
   await waitFor("the commit", () => recorder.commits.length === 1);
   assert.equal((await slotOf(db)).pid, pid);
+  assert.equal(settled, false);
+});
+
+Deno.test("a stream whose server goes silent, with no reset, fails as a lost connection at its receive timeout", async () => {
+  await using db = await createTestDatabase();
+  const source = await legacySource(db);
+  await using peer = silentPeer(db.url);
+  const recorder = new Recorder();
+  await using running = startStream(source, recorder, { url: peer.url, receiveTimeoutMs: 2_000 });
+  await sql(db, "insert into users values (1, 'a', null, null)");
+  await waitFor("the commit, through the peer", () => recorder.commits.length === 1);
+
+  peer.silence();
+  const silencedAt = performance.now();
+  await assert.rejects(running.done, (error: LegacyStreamError) => {
+    assert.equal(error.kind, "connection-lost");
+    assert.match(error.message, /the legacy server sent nothing for \d+ ms/);
+    return true;
+  });
+  const ms = performance.now() - silencedAt;
+  // The watch looks every 500 ms; the last message came before the silence, never after.
+  assert.ok(ms < 2_000 + 1_500, `failed ${Math.round(ms)} ms after the server went silent`);
+});
+
+Deno.test("an idle stream on a live server is not taken for a silent one: the reply asked for at half the timeout comes", async () => {
+  await using db = await createTestDatabase();
+  const source = await legacySource(db);
+  const recorder = new Recorder();
+  await using running = startStream(source, recorder, { receiveTimeoutMs: 1_500 });
+  let settled = false;
+  running.done.finally(() => settled = true).catch(() => {});
+  await sql(db, "insert into users values (1, 'a', null, null)");
+  await waitFor("the first commit", () => recorder.commits.length === 1);
+
+  // Four timeouts with nothing to send: no change, no heartbeat, keep-alives not due for 30 s.
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  assert.equal(settled, false, "the stream ended on a live server");
+  await sql(db, "insert into users values (2, 'b', null, null)");
+  await waitFor("the second commit, on the same stream", () => recorder.commits.length === 2);
+});
+
+Deno.test("a handler busy for longer than the receive timeout is not taken for a silent server", async () => {
+  await using db = await createTestDatabase();
+  const source = await legacySource(db);
+  const recorder = new Recorder();
+  let release: (() => void) | undefined;
+  recorder.onChange = () => new Promise<void>((resolve) => release = resolve);
+  await using running = startStream(source, recorder, { receiveTimeoutMs: 1_500 });
+  let settled = false;
+  running.done.finally(() => settled = true).catch(() => {});
+  await sql(db, "insert into users values (1, 'a', null, null)");
+  await waitFor("the handler to be busy", () => release);
+  await new Promise((resolve) => setTimeout(resolve, 4_500));
+  assert.equal(settled, false, "the stream ended while its handler worked");
+  release!();
+  await waitFor("the commit", () => recorder.commits.length === 1);
   assert.equal(settled, false);
 });
 

@@ -66,8 +66,9 @@ export function streamErrorOf(
       ? ["slot-in-use", `replication slot "${slotName}" is streamed by another process`]
       : code === "55000" && /invalidated|can no longer/.test(message)
       ? ["slot-lost", `replication slot "${slotName}" was invalidated`]
-      // No SQLSTATE: the socket closed. 08: connection exception; 57: shutdown, terminated.
-      : !code || code.startsWith("08") || code.startsWith("57")
+      // No SQLSTATE: the socket closed; a socket's error (ECONNREFUSED, ETIMEDOUT: a session
+      // dropped at its deadline). 08: connection exception; 57: shutdown, terminated.
+      : !code || /^E[A-Z]+$/.test(code) || code.startsWith("08") || code.startsWith("57")
       ? ["connection-lost", "the connection to the legacy database was lost"]
       : isPermanentServerError(error)
       ? ["refused", `the server refused replication for good (SQLSTATE ${code})`]

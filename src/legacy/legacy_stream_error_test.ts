@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SessionDropped } from "../db/sessions.ts";
 import { LegacyStreamError, streamErrorOf } from "./legacy_stream_error.ts";
 
 const context = { slotName: "identity_sync", tableName: "public.users" };
@@ -20,6 +21,16 @@ Deno.test("streamErrorOf() tells what the daemon branches on from the server's S
       "slot-lost",
     ],
     ["a closed socket", new Error("Connection terminated unexpectedly"), "connection-lost"],
+    [
+      "a refused connection",
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+      "connection-lost",
+    ],
+    [
+      "a session dropped at its deadline",
+      new SessionDropped("no answer from the server within 60000 ms", "ETIMEDOUT"),
+      "connection-lost",
+    ],
     [
       "a terminated walsender",
       serverError("57P01", "terminating connection due to administrator command"),

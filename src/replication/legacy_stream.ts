@@ -8,7 +8,8 @@
  */
 import { LogicalReplicationService } from "pg-logical-replication";
 import type { Config } from "../config.ts";
-import pg from "../db/pg.ts";
+import type pg from "../db/pg.ts";
+import { BRIEF_SESSION_MS, withClient } from "../db/sessions.ts";
 import type { LegacyTable } from "../legacy/legacy_table.ts";
 import { checkSource } from "../legacy/check_source.ts";
 import { setSlotFailover } from "../legacy/slot_failover.ts";
@@ -41,6 +42,14 @@ export interface LegacyStreamOptions {
   legacyColumns: Config["legacyColumns"];
   /** Milliseconds between unprompted status updates, which keep a busy stream's connection alive. */
   statusIntervalMs?: number;
+  /**
+   * Milliseconds without a message from the server, while every message that came is handled,
+   * after which the connection counts as dead and `run()` fails (`connection-lost`); at half of
+   * it a status update asks the server for a reply. A server gone silent without a reset (a
+   * partition, a half-open connection) otherwise holds the stream forever: TCP keep-alive does
+   * not reach the socket under Deno. Undefined: no limit.
+   */
+  receiveTimeoutMs?: number;
   /** Settings of the replication session, e.g. `{ wal_sender_timeout: "30s" }`. */
   sessionSettings?: Record<string, string>;
   /**
@@ -101,6 +110,10 @@ export class LegacyStream {
   /** Messages read from the socket, and those fully handled: equal when none waits in the queue. */
   #received = 0;
   #handled = 0;
+  /** When a message last came, or the last one waiting was handled. */
+  #heardAt = performance.now();
+  /** Whether a reply was asked for since then. */
+  #askedForReply = false;
   #decoder: PgoutputDecoder;
   #service: LogicalReplicationService | undefined;
   #handling: Promise<void> = Promise.resolve();
@@ -130,17 +143,15 @@ export class LegacyStream {
         "Cannot stream transactions in progress: the handler has no spool, discard or commitSpooled",
       );
     }
-    const client = new pg.Client({ connectionString: url });
-    client.on("error", () => {});
     try {
-      await client.connect();
-      const slot = await checkSource(client, {
-        slotName,
-        publicationName,
-        table,
-        columns: this.#options.legacyColumns,
-        startLsn: this.#options.startLsn,
-      });
+      const slot = await withClient(url, (client) =>
+        checkSource(client, {
+          slotName,
+          publicationName,
+          table,
+          columns: this.#options.legacyColumns,
+          startLsn: this.#options.startLsn,
+        }), { timeoutMs: BRIEF_SESSION_MS });
       if (
         slotFailover !== undefined && slot.failover !== undefined && slot.failover !== slotFailover
       ) {
@@ -152,8 +163,6 @@ export class LegacyStream {
       }
     } catch (error) {
       throw this.#streamError(error);
-    } finally {
-      await client.end().catch(() => {});
     }
     if (this.#stopping) return;
 
@@ -164,10 +173,14 @@ export class LegacyStream {
     this.#service = service;
     const plugin = new RawTextPgoutputPlugin(
       { publicationNames: [publicationName], messages: true, streaming: streamInProgress },
-      () => this.#received++,
+      () => {
+        this.#received++;
+        this.#heard();
+      },
     );
     service.on("data", (_lsn: string, message: DecodedMessage) => this.#onData(message, handler));
     service.on("heartbeat", (walEnd: string, _time: number, shouldRespond: boolean) => {
+      this.#heard();
       this.#onKeepalive(walEnd, shouldRespond);
     });
     service.on("error", (error: unknown) => this.#fail(this.#streamError(error)));
@@ -184,6 +197,12 @@ export class LegacyStream {
       () => this.#report(this.#confirmed),
       this.#options.statusIntervalMs ?? 10_000,
     );
+    const { receiveTimeoutMs } = this.#options;
+    this.#heard();
+    const watch = receiveTimeoutMs === undefined ? undefined : setInterval(
+      () => this.#watchSilence(receiveTimeoutMs),
+      Math.min(1_000, receiveTimeoutMs / 4),
+    );
     let ended: { error: unknown } | undefined;
     try {
       await service.subscribe(plugin, slotName, formatLsn(this.#acknowledged));
@@ -191,6 +210,7 @@ export class LegacyStream {
       ended = { error };
     } finally {
       clearInterval(timer);
+      clearInterval(watch);
       await service.stop().catch(() => {});
       // Handler calls in progress end before run() settles.
       await this.#handling;
@@ -270,6 +290,8 @@ export class LegacyStream {
         await this.#deliver(event, handler);
       }
       this.#handled++;
+      // The socket was paused while the handler worked: the silence starts now.
+      this.#heard();
     } catch (error) {
       this.#fail(error);
     }
@@ -315,11 +337,42 @@ export class LegacyStream {
     if (moves || shouldRespond) this.#report(this.#confirmed);
   }
 
-  /** Sends a status update confirming `position`; the library reports its argument + 1. */
-  #report(position: bigint): void {
+  #heard(): void {
+    this.#heardAt = performance.now();
+    this.#askedForReply = false;
+  }
+
+  /**
+   * Fails the stream once the server has said nothing for `timeoutMs`, asking it for a reply at
+   * half of it. Only while every message that came is handled: while one is, the library pauses
+   * the socket, and the silence is the handler's, not the server's.
+   */
+  #watchSilence(timeoutMs: number): void {
+    if (this.#received !== this.#handled) return;
+    const quietMs = performance.now() - this.#heardAt;
+    if (quietMs >= timeoutMs) {
+      this.#fail(
+        new LegacyStreamError(
+          "connection-lost",
+          `Cannot stream ${this.#options.table.name}: the legacy server sent nothing for ${
+            Math.round(quietMs)
+          } ms, not even the reply asked for at half of that; dropping the connection`,
+        ),
+      );
+    } else if (quietMs >= timeoutMs / 2 && !this.#askedForReply) {
+      this.#askedForReply = true;
+      this.#report(this.#confirmed, true);
+    }
+  }
+
+  /**
+   * Sends a status update confirming `position`, asking the server for a reply when `replyNow`;
+   * the library reports its argument + 1.
+   */
+  #report(position: bigint, replyNow = false): void {
     const service = this.#service;
     if (!service || service.isStop()) return;
-    service.acknowledge(lsnBefore(formatLsn(position))).catch((error) =>
+    service.acknowledge(lsnBefore(formatLsn(position)), replyNow).catch((error) =>
       this.#fail(this.#streamError(error))
     );
   }
@@ -342,6 +395,8 @@ export class LegacyStream {
     return {
       connectionString: url.toString(),
       options: [given, ...options].filter(Boolean).join(" "),
+      // The silence watch's bound on connecting too: node-postgres cuts the socket at it.
+      connectionTimeoutMillis: this.#options.receiveTimeoutMs,
     };
   }
 

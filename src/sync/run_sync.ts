@@ -8,7 +8,7 @@
 import { readSyncState } from "../apply/sync_state.ts";
 import type { Config } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
-import { withClient } from "../db/sessions.ts";
+import { BRIEF_SESSION_MS, withClient } from "../db/sessions.ts";
 import { cryptoRandom, type RandomSource } from "../policy/mod.ts";
 import {
   isPermanentServerError,
@@ -186,7 +186,8 @@ async function prepare(
   const { config } = options;
   const { slotName } = config.replication;
   await migrate(options.identityUrl);
-  const state = await withClient(options.identityUrl, (c) => readSyncState(c, slotName));
+  const brief = { timeoutMs: BRIEF_SESSION_MS };
+  const state = await withClient(options.identityUrl, (c) => readSyncState(c, slotName), brief);
   if (state?.phase !== "snapshotted" && state?.phase !== "streaming") {
     log.info("no finished snapshot for slot {slot}: running it first", { slot: slotName });
     setState("snapshotting");
@@ -210,7 +211,7 @@ async function prepare(
         ? await unneededPublishedColumns(c, publicationName, table, mapped)
         : null,
     };
-  });
+  }, brief);
   if (unneeded === null) {
     log.info(
       "PostgreSQL {major} has no publication column lists: every column of {table} reaches this service, which keeps only the mapped ones",
@@ -234,7 +235,7 @@ async function prepare(
     );
   }
   const zone = table.createdAtZone;
-  if (zone) await withClient(options.identityUrl, (c) => checkLegacyTimezone(c, zone));
+  if (zone) await withClient(options.identityUrl, (c) => checkLegacyTimezone(c, zone), brief);
   return table;
 }
 

@@ -3,6 +3,7 @@
  * return as soon as the slot is free, so the caller tries to take it over.
  */
 import pg from "../db/pg.ts";
+import { BRIEF_SESSION_MS, within } from "../db/sessions.ts";
 import { standbyApplicationName } from "../status/standby_daemons.ts";
 import { sleep } from "./sleep.ts";
 
@@ -33,19 +34,25 @@ export async function standBy(options: StandByOptions): Promise<void> {
   const client = new pg.Client({
     connectionString: options.legacyUrl,
     application_name: standbyApplicationName(options.slotName),
+    connectionTimeoutMillis: BRIEF_SESSION_MS,
   });
   client.on("error", () => {});
   await client.connect();
   try {
     while (!signal.aborted) {
-      const { rows } = await client.query(
-        "select active from pg_replication_slots where slot_name = $1",
-        [options.slotName],
+      // A look that never comes back (a server gone silent) fails, so the standby tries again
+      // rather than waiting on it forever, never taking over.
+      const { rows } = await within(
+        client,
+        BRIEF_SESSION_MS,
+        client.query("select active from pg_replication_slots where slot_name = $1", [
+          options.slotName,
+        ]),
       );
       if (rows[0]?.active !== true) return;
       await sleep(options.pollMs, signal);
     }
   } finally {
-    await client.end().catch(() => {});
+    await within(client, BRIEF_SESSION_MS, client.end()).catch(() => {});
   }
 }

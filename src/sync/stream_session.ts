@@ -9,6 +9,7 @@ import { beginApplying } from "../apply/apply_lock.ts";
 import { PARTITION_MIN_CHANGES } from "../apply/mirror_in_place.ts";
 import type { Config } from "../config.ts";
 import pg from "../db/pg.ts";
+import { BRIEF_SESSION_MS, within } from "../db/sessions.ts";
 import { protectedNames, type RandomSource } from "../policy/mod.ts";
 import type {
   CommittedTransaction,
@@ -106,7 +107,10 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
   const identity = new pg.Client({ connectionString: options.identityUrl });
   identity.on("error", () => {});
   await identity.connect();
-  const heartbeat = new pg.Client({ connectionString: options.legacyUrl });
+  const heartbeat = new pg.Client({
+    connectionString: options.legacyUrl,
+    connectionTimeoutMillis: BRIEF_SESSION_MS,
+  });
   heartbeat.on("error", () => {});
   // Large transactions streamed while in progress are spooled on a connection of their own.
   const streamInProgress = config.sync.streamInProgress;
@@ -143,6 +147,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       table: options.table,
       legacyColumns: config.legacyColumns,
       statusIntervalMs: config.sync.statusMs,
+      receiveTimeoutMs: config.sync.receiveTimeoutSeconds * 1_000,
       slotFailover: config.replication.slotFailover,
       streamInProgress,
       // A smaller memory than the server's default (64 MB) starts streaming a large transaction
@@ -549,7 +554,8 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
     await spool?.settled();
     await Promise.all([
       identity.end().catch(() => {}),
-      heartbeat.end().catch(() => {}),
+      // Cut, not waited on, when the legacy server has gone silent.
+      within(heartbeat, HEARTBEAT_GRACE_MS, heartbeat.end()).catch(() => {}),
       spoolClient?.end().catch(() => {}),
       partitions?.end(),
     ]);
