@@ -515,23 +515,33 @@ Deno.test("a handler busy for longer than wal_sender_timeout keeps its connectio
   assert.equal(settled, false);
 });
 
-Deno.test("a stream whose server goes silent, with no reset, fails as a lost connection at its receive timeout", async () => {
+/** `db`'s URL with the server's `wal_sender_timeout` for its sessions set to `value`. */
+function withWalSenderTimeout(db: TestDatabase, value: string): string {
+  const url = new URL(db.url);
+  url.searchParams.set("options", `-c wal_sender_timeout=${value}`);
+  return url.href;
+}
+
+Deno.test("a stream whose server goes silent, with no reset, fails at its receive timeout, never below the server's wal_sender_timeout", async () => {
   await using db = await createTestDatabase();
   const source = await legacySource(db);
-  await using peer = silentPeer(db.url);
+  await using peer = silentPeer(withWalSenderTimeout(db, "2s"));
   const recorder = new Recorder();
-  await using running = startStream(source, recorder, { url: peer.url, receiveTimeoutMs: 2_000 });
+  // Asked for 500 ms: held to the 2 s the server's walsender may take between two keep-alives.
+  await using running = startStream(source, recorder, { url: peer.url, receiveTimeoutMs: 500 });
   await sql(db, "insert into users values (1, 'a', null, null)");
   await waitFor("the commit, through the peer", () => recorder.commits.length === 1);
 
   peer.silence();
   const silencedAt = performance.now();
+  let quietMs = 0;
   await assert.rejects(running.done, (error: LegacyStreamError) => {
-    assert.equal(error.kind, "connection-lost");
-    assert.match(error.message, /the legacy server sent nothing for \d+ ms/);
+    assert.equal(error.kind, "server-silent");
+    quietMs = Number(/the legacy server sent nothing for (\d+) ms/.exec(error.message)?.[1]);
     return true;
   });
   const ms = performance.now() - silencedAt;
+  assert.ok(quietMs >= 2_000, `dropped after ${quietMs} ms of silence, below wal_sender_timeout`);
   // The watch looks every 500 ms; the last message came before the silence, never after.
   assert.ok(ms < 2_000 + 1_500, `failed ${Math.round(ms)} ms after the server went silent`);
 });
@@ -540,14 +550,22 @@ Deno.test("an idle stream on a live server is not taken for a silent one: the re
   await using db = await createTestDatabase();
   const source = await legacySource(db);
   const recorder = new Recorder();
-  await using running = startStream(source, recorder, { receiveTimeoutMs: 1_500 });
+  // Status updates every 200 ms: the walsender, never short of replies, sends no keep-alive of
+  // its own, so only the reply asked for breaks the silence.
+  await using running = startStream(source, recorder, {
+    url: withWalSenderTimeout(db, "3s"),
+    receiveTimeoutMs: 3_000,
+    statusIntervalMs: 200,
+  });
   let settled = false;
   running.done.finally(() => settled = true).catch(() => {});
   await sql(db, "insert into users values (1, 'a', null, null)");
   await waitFor("the first commit", () => recorder.commits.length === 1);
+  // Acknowledged: the walsender, its client's flush position caught up, pings no more.
+  await running.stream.acknowledge(recorder.commits[0]!.endLsn);
 
-  // Four timeouts with nothing to send: no change, no heartbeat, keep-alives not due for 30 s.
-  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  // Three timeouts with nothing to send: no change, no heartbeat.
+  await new Promise((resolve) => setTimeout(resolve, 9_000));
   assert.equal(settled, false, "the stream ended on a live server");
   await sql(db, "insert into users values (2, 'b', null, null)");
   await waitFor("the second commit, on the same stream", () => recorder.commits.length === 2);
@@ -559,7 +577,11 @@ Deno.test("a handler busy for longer than the receive timeout is not taken for a
   const recorder = new Recorder();
   let release: (() => void) | undefined;
   recorder.onChange = () => new Promise<void>((resolve) => release = resolve);
-  await using running = startStream(source, recorder, { receiveTimeoutMs: 1_500 });
+  await using running = startStream(source, recorder, {
+    url: withWalSenderTimeout(db, "1500ms"),
+    receiveTimeoutMs: 1_500,
+    statusIntervalMs: 300,
+  });
   let settled = false;
   running.done.finally(() => settled = true).catch(() => {});
   await sql(db, "insert into users values (1, 'a', null, null)");

@@ -37,7 +37,8 @@ export async function withClient<T>(
   limits: SessionLimits = {},
 ): Promise<T> {
   const { timeoutMs, signal } = limits;
-  signal?.throwIfAborted();
+  const stopping = "the session was dropped: stopping";
+  if (signal?.aborted) throw new SessionDropped(stopping, "ABORT_ERR");
   const client = new pg.Client({ connectionString: url });
   // A session the server ends fails the query in flight; the event alone must not crash.
   client.on("error", () => {});
@@ -55,17 +56,22 @@ export async function withClient<T>(
       ),
     timeoutMs,
   );
-  const onAbort = () => drop("the session was dropped: stopping", "ABORT_ERR");
+  const onAbort = () => drop(stopping, "ABORT_ERR");
   signal?.addEventListener("abort", onAbort, { once: true });
+  /** What `fn` threw before any drop: a later drop (of a hung end) does not hide it. */
+  let failed: { error: unknown } | undefined;
   try {
     await client.connect();
     try {
       return await fn(client);
+    } catch (error) {
+      if (!dropped) failed = { error };
+      throw error;
     } finally {
       await client.end();
     }
   } catch (error) {
-    throw dropped ?? error;
+    throw failed?.error ?? dropped ?? error;
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
@@ -74,25 +80,41 @@ export async function withClient<T>(
 
 /**
  * Waits for `work` on the long-lived `client`, cutting the client's socket if it has not settled
- * within `ms`: then `work` fails too, and so does every later query of the client.
+ * within `ms`, or once `signal` aborts: then `work` fails too, and so does every later query of
+ * the client.
  */
-export async function within<T>(client: pg.Client, ms: number, work: Promise<T>): Promise<T> {
+export async function within<T>(
+  client: pg.Client,
+  ms: number,
+  work: Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  let onAbort: (() => void) | undefined;
+  const cut = new Promise<never>((_, reject) => {
+    const drop = (error: SessionDropped) => {
       client.connection.stream.destroy();
-      reject(
-        new SessionDropped(
-          `no answer from the server within ${ms} ms: the connection was dropped`,
-          "ETIMEDOUT",
+      reject(error);
+    };
+    timer = setTimeout(
+      () =>
+        drop(
+          new SessionDropped(
+            `no answer from the server within ${ms} ms: the connection was dropped`,
+            "ETIMEDOUT",
+          ),
         ),
-      );
-    }, ms);
+      ms,
+    );
+    onAbort = () => drop(new SessionDropped("the connection was dropped: stopping", "ABORT_ERR"));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([work, late]);
+    return await Promise.race([work, cut]);
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort!);
   }
 }
 

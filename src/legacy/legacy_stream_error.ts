@@ -33,6 +33,11 @@ export type LegacyStreamErrorKind =
   | "refused"
   /** The connection to the legacy database ended; retrying later may work. */
   | "connection-lost"
+  /**
+   * The server sent nothing for the receive timeout, not even a reply asked for: the connection
+   * is taken for dead and dropped; retrying later may work.
+   */
+  | "server-silent"
   /** The server refused or ended replication with an error. */
   | "replication-failed";
 

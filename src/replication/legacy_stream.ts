@@ -44,10 +44,12 @@ export interface LegacyStreamOptions {
   statusIntervalMs?: number;
   /**
    * Milliseconds without a message from the server, while every message that came is handled,
-   * after which the connection counts as dead and `run()` fails (`connection-lost`); at half of
-   * it a status update asks the server for a reply. A server gone silent without a reset (a
-   * partition, a half-open connection) otherwise holds the stream forever: TCP keep-alive does
-   * not reach the socket under Deno. Undefined: no limit.
+   * after which the connection counts as dead and `run()` fails (`server-silent`); at half of it
+   * a status update asks the server for a reply. Never below the session's `wal_sender_timeout`:
+   * a walsender replaying a large transaction it filters out entirely sends a keep-alive only
+   * every half of that. A server gone silent without a reset (a partition, a half-open
+   * connection) otherwise holds the stream forever: TCP keep-alive does not reach the socket
+   * under Deno. Undefined: no limit.
    */
   receiveTimeoutMs?: number;
   /** Settings of the replication session, e.g. `{ wal_sender_timeout: "30s" }`. */
@@ -110,9 +112,11 @@ export class LegacyStream {
   /** Messages read from the socket, and those fully handled: equal when none waits in the queue. */
   #received = 0;
   #handled = 0;
-  /** When a message last came, or the last one waiting was handled. */
-  #heardAt = performance.now();
-  /** Whether a reply was asked for since then. */
+  /** Whether a message came, or the last one waiting was handled, since the watch last looked. */
+  #heard = true;
+  /** When the watch last found nothing heard. */
+  #quietSince = 0;
+  /** Whether a reply was asked for since. */
   #askedForReply = false;
   #decoder: PgoutputDecoder;
   #service: LogicalReplicationService | undefined;
@@ -143,15 +147,21 @@ export class LegacyStream {
         "Cannot stream transactions in progress: the handler has no spool, discard or commitSpooled",
       );
     }
+    let walSenderTimeoutMs = 0;
     try {
-      const slot = await withClient(url, (client) =>
-        checkSource(client, {
+      const slot = await withClient(url, async (client) => {
+        const { rows } = await client.query<{ ms: number }>(
+          "select setting::int as ms from pg_settings where name = 'wal_sender_timeout'",
+        );
+        walSenderTimeoutMs = rows[0]?.ms ?? 0;
+        return await checkSource(client, {
           slotName,
           publicationName,
           table,
           columns: this.#options.legacyColumns,
           startLsn: this.#options.startLsn,
-        }), { timeoutMs: BRIEF_SESSION_MS });
+        });
+      }, { timeoutMs: BRIEF_SESSION_MS });
       if (
         slotFailover !== undefined && slot.failover !== undefined && slot.failover !== slotFailover
       ) {
@@ -175,17 +185,18 @@ export class LegacyStream {
       { publicationNames: [publicationName], messages: true, streaming: streamInProgress },
       () => {
         this.#received++;
-        this.#heard();
+        this.#heard = true;
       },
     );
     service.on("data", (_lsn: string, message: DecodedMessage) => this.#onData(message, handler));
     service.on("heartbeat", (walEnd: string, _time: number, shouldRespond: boolean) => {
-      this.#heard();
+      this.#heard = true;
       this.#onKeepalive(walEnd, shouldRespond);
     });
     service.on("error", (error: unknown) => this.#fail(this.#streamError(error)));
     service.on("start", () => {
       // A stop() while the library was still connecting found no connection to end.
+      this.#heard = true;
       if (this.#stopping) service.stop().catch(() => {});
       // The caller's start is applied: the slot may catch up with it at once.
       else {
@@ -197,8 +208,9 @@ export class LegacyStream {
       () => this.#report(this.#confirmed),
       this.#options.statusIntervalMs ?? 10_000,
     );
-    const { receiveTimeoutMs } = this.#options;
-    this.#heard();
+    const receiveTimeoutMs = this.#options.receiveTimeoutMs === undefined
+      ? undefined
+      : Math.max(this.#options.receiveTimeoutMs, walSenderTimeoutMs);
     const watch = receiveTimeoutMs === undefined ? undefined : setInterval(
       () => this.#watchSilence(receiveTimeoutMs),
       Math.min(1_000, receiveTimeoutMs / 4),
@@ -291,7 +303,7 @@ export class LegacyStream {
       }
       this.#handled++;
       // The socket was paused while the handler worked: the silence starts now.
-      this.#heard();
+      this.#heard = true;
     } catch (error) {
       this.#fail(error);
     }
@@ -337,44 +349,45 @@ export class LegacyStream {
     if (moves || shouldRespond) this.#report(this.#confirmed);
   }
 
-  #heard(): void {
-    this.#heardAt = performance.now();
-    this.#askedForReply = false;
-  }
-
   /**
    * Fails the stream once the server has said nothing for `timeoutMs`, asking it for a reply at
    * half of it. Only while every message that came is handled: while one is, the library pauses
    * the socket, and the silence is the handler's, not the server's.
    */
   #watchSilence(timeoutMs: number): void {
-    if (this.#received !== this.#handled) return;
-    const quietMs = performance.now() - this.#heardAt;
+    const now = performance.now();
+    if (this.#heard || this.#received !== this.#handled) {
+      this.#heard = false;
+      this.#quietSince = now;
+      this.#askedForReply = false;
+      return;
+    }
+    const quietMs = now - this.#quietSince;
     if (quietMs >= timeoutMs) {
       this.#fail(
         new LegacyStreamError(
-          "connection-lost",
+          "server-silent",
           `Cannot stream ${this.#options.table.name}: the legacy server sent nothing for ${
             Math.round(quietMs)
-          } ms, not even the reply asked for at half of that; dropping the connection`,
+          } ms (the receive timeout), not even the reply asked for at half of that; dropping the connection`,
         ),
       );
     } else if (quietMs >= timeoutMs / 2 && !this.#askedForReply) {
-      this.#askedForReply = true;
-      this.#report(this.#confirmed, true);
+      this.#askedForReply = this.#report(this.#confirmed, true);
     }
   }
 
   /**
    * Sends a status update confirming `position`, asking the server for a reply when `replyNow`;
-   * the library reports its argument + 1.
+   * the library reports its argument + 1. False when there is no stream to send it on.
    */
-  #report(position: bigint, replyNow = false): void {
+  #report(position: bigint, replyNow = false): boolean {
     const service = this.#service;
-    if (!service || service.isStop()) return;
+    if (!service || service.isStop()) return false;
     service.acknowledge(lsnBefore(formatLsn(position)), replyNow).catch((error) =>
       this.#fail(this.#streamError(error))
     );
+    return true;
   }
 
   #fail(error: unknown): void {

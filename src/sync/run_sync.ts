@@ -110,6 +110,13 @@ async function streamUntilStopped(
     }
   }
   let failures = 0;
+  /**
+   * Connections dropped in a row because the server said nothing: each doubles the receive
+   * timeout (up to 64 times), so a live server whose walsender is only slow to answer (replaying
+   * a huge transaction it filters out, on a PostgreSQL that sends no keep-alive meanwhile) is
+   * waited out in the end rather than cut off at the same point forever.
+   */
+  let silences = 0;
   /** Another daemon streams the slot: wait for it to be free before trying it again. */
   let standingBy = false;
   while (!signal.aborted) {
@@ -132,12 +139,17 @@ async function streamUntilStopped(
         table,
         random: options.random ?? cryptoRandom,
         signal,
+        receiveTimeoutMs: config.sync.receiveTimeoutSeconds * 1_000 * 2 ** Math.min(silences, 6),
         onBatch: (batch) => {
           failures = 0;
+          silences = 0;
           options.onBatch?.(batch);
         },
         onStreaming: () => setState("streaming"),
-        onCaughtUp: options.onCaughtUp,
+        onCaughtUp: (commitTime) => {
+          silences = 0;
+          options.onCaughtUp?.(commitTime);
+        },
       });
     } catch (error) {
       if (error instanceof LegacyStreamError && FATAL.has(error.kind)) throw error;
@@ -166,6 +178,7 @@ async function streamUntilStopped(
       standingBy = false;
       setState("reconnecting");
       failures++;
+      if (error instanceof LegacyStreamError && error.kind === "server-silent") silences++;
       const delay = backoffDelay(failures);
       log.warning("stream failed ({error}); reconnecting in {delay_ms} ms", {
         error: errorLine(error),

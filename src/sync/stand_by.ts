@@ -26,8 +26,9 @@ export function standbyPollMs(takeoverSeconds: number): number {
 }
 
 /**
- * Resolves once the slot is not active (or gone: the stream then says so) or the signal aborts;
- * throws when the legacy database cannot be reached.
+ * Resolves once the slot is not active (or gone: the stream then says so) or the signal aborts
+ * between two looks; throws when the legacy database cannot be reached, does not answer a look
+ * within a minute, or the signal cuts a look short.
  */
 export async function standBy(options: StandByOptions): Promise<void> {
   const { signal } = options;
@@ -48,6 +49,7 @@ export async function standBy(options: StandByOptions): Promise<void> {
         client.query("select active from pg_replication_slots where slot_name = $1", [
           options.slotName,
         ]),
+        signal,
       );
       if (rows[0]?.active !== true) return;
       await sleep(options.pollMs, signal);

@@ -42,6 +42,11 @@ export interface StreamSessionOptions {
   table: LegacyTable;
   random: RandomSource;
   signal: AbortSignal;
+  /**
+   * Milliseconds without a message from the legacy server before the stream's connection is taken
+   * for dead (`SYNC_RECEIVE_TIMEOUT_SECONDS` unless given).
+   */
+  receiveTimeoutMs?: number;
   /** Told of every committed batch. */
   onBatch?: (batch: AppliedBatch) => void;
   /** Told when the server starts streaming. */
@@ -147,7 +152,7 @@ export async function runStreamSession(options: StreamSessionOptions): Promise<v
       table: options.table,
       legacyColumns: config.legacyColumns,
       statusIntervalMs: config.sync.statusMs,
-      receiveTimeoutMs: config.sync.receiveTimeoutSeconds * 1_000,
+      receiveTimeoutMs: options.receiveTimeoutMs ?? config.sync.receiveTimeoutSeconds * 1_000,
       slotFailover: config.replication.slotFailover,
       streamInProgress,
       // A smaller memory than the server's default (64 MB) starts streaming a large transaction
