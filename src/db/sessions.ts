@@ -30,51 +30,82 @@ export class SessionDropped extends Error {
   }
 }
 
+/** A cut armed on a client's socket: see {@linkcode armCut}. */
+interface ArmedCut {
+  /** Rejects with the drop once the socket is cut; never resolves. */
+  cut: Promise<never>;
+  /** The drop, once the socket is cut. */
+  dropped(): SessionDropped | undefined;
+  /** Clears the deadline and stops listening to the signal. */
+  disarm(): void;
+}
+
+/**
+ * Cuts `client`'s socket at `limits.timeoutMs` or once `limits.signal` aborts (at once if it has):
+ * the query in flight fails, and an end does not wait for a goodbye.
+ */
+function armCut(client: pg.Client, limits: SessionLimits, what: string): ArmedCut {
+  const { timeoutMs, signal } = limits;
+  let dropped: SessionDropped | undefined;
+  let reject: (error: SessionDropped) => void = () => {};
+  const cut = new Promise<never>((_, r) => reject = r);
+  cut.catch(() => {});
+  const drop = (why: string, code: SessionDropped["code"]) => {
+    if (dropped) return;
+    dropped = new SessionDropped(why, code);
+    client.connection.stream.destroy();
+    reject(dropped);
+  };
+  const timer = timeoutMs === undefined ? undefined : setTimeout(
+    () =>
+      drop(
+        `no answer from the server within ${timeoutMs} ms: the ${what} was dropped`,
+        "ETIMEDOUT",
+      ),
+    timeoutMs,
+  );
+  const onAbort = () => drop(`the ${what} was dropped: stopping`, "ABORT_ERR");
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return {
+    cut,
+    dropped: () => dropped,
+    disarm: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
 /** Runs `fn` with a connected client to `url`, then disconnects; dropped past `limits`. */
 export async function withClient<T>(
   url: string,
   fn: (client: pg.Client) => Promise<T>,
   limits: SessionLimits = {},
 ): Promise<T> {
-  const { timeoutMs, signal } = limits;
-  const stopping = "the session was dropped: stopping";
-  if (signal?.aborted) throw new SessionDropped(stopping, "ABORT_ERR");
   const client = new pg.Client({ connectionString: url });
   // A session the server ends fails the query in flight; the event alone must not crash.
   client.on("error", () => {});
-  let dropped: SessionDropped | undefined;
-  /** Cuts the socket: the query in flight fails and the end does not wait for a goodbye. */
-  const drop = (why: string, code: SessionDropped["code"]) => {
-    dropped ??= new SessionDropped(why, code);
-    client.connection.stream.destroy();
-  };
-  const timer = timeoutMs === undefined ? undefined : setTimeout(
-    () =>
-      drop(
-        `no answer from the server within ${timeoutMs} ms: the session was dropped`,
-        "ETIMEDOUT",
-      ),
-    timeoutMs,
-  );
-  const onAbort = () => drop(stopping, "ABORT_ERR");
-  signal?.addEventListener("abort", onAbort, { once: true });
+  const armed = armCut(client, limits, "session");
   /** What `fn` threw before any drop: a later drop (of a hung end) does not hide it. */
   let failed: { error: unknown } | undefined;
   try {
+    // A signal already given: never connects.
+    const early = armed.dropped();
+    if (early) throw early;
     await client.connect();
     try {
       return await fn(client);
     } catch (error) {
-      if (!dropped) failed = { error };
+      if (!armed.dropped()) failed = { error };
       throw error;
     } finally {
       await client.end();
     }
   } catch (error) {
-    throw failed?.error ?? dropped ?? error;
+    throw failed?.error ?? armed.dropped() ?? error;
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    armed.disarm();
   }
 }
 
@@ -89,32 +120,11 @@ export async function within<T>(
   work: Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const cut = new Promise<never>((_, reject) => {
-    const drop = (error: SessionDropped) => {
-      client.connection.stream.destroy();
-      reject(error);
-    };
-    timer = setTimeout(
-      () =>
-        drop(
-          new SessionDropped(
-            `no answer from the server within ${ms} ms: the connection was dropped`,
-            "ETIMEDOUT",
-          ),
-        ),
-      ms,
-    );
-    onAbort = () => drop(new SessionDropped("the connection was dropped: stopping", "ABORT_ERR"));
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  const armed = armCut(client, { timeoutMs: ms, signal }, "connection");
   try {
-    return await Promise.race([work, cut]);
+    return await Promise.race([work, armed.cut]);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort!);
+    armed.disarm();
   }
 }
 
